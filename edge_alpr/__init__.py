@@ -1,0 +1,1 @@
+"""edge-alpr: Mongolian licence plate recognition on small CPUs."""

@@ -1,0 +1,1 @@
+"""Training side of edge-alpr (TensorFlow, synthetic data, export). Never imported by the runtime."""

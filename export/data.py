@@ -1,0 +1,80 @@
+"""The real photos: where they are, the train/validation split by car, and crops for training."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_alpr.annotations import CharBox, Photo, PlateAnnotation, load_dataset
+
+DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mongolian-alpr"
+SPLIT_SEED = 7
+VAL_FRACTION = 0.25
+
+
+def photos(root: Path = DATA_DIR) -> list[Photo]:
+    return load_dataset(root)
+
+
+def car_groups(all_photos: list[Photo]) -> list[list[Photo]]:
+    """Photos that share a plate text show the same car: union them into one group."""
+    parent = list(range(len(all_photos)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first_seen: dict[str, int] = {}
+    for i, photo in enumerate(all_photos):
+        for plate in photo.plates:
+            j = first_seen.setdefault(plate.text, i)
+            parent[find(i)] = find(j)
+    groups: dict[int, list[Photo]] = {}
+    for i, photo in enumerate(all_photos):
+        groups.setdefault(find(i), []).append(photo)
+    return list(groups.values())
+
+
+def split(all_photos: list[Photo], seed: int = SPLIT_SEED,
+          val_fraction: float = VAL_FRACTION) -> tuple[list[Photo], list[Photo]]:
+    """Deterministic (train, validation) split of whole car groups, about ``val_fraction``
+    of the photos in validation. A plate text never appears on both sides."""
+    groups = sorted(car_groups(all_photos), key=lambda g: g[0].name)
+    random.Random(seed).shuffle(groups)
+    target = round(val_fraction * len(all_photos))
+    train, val = [], []
+    for group in groups:
+        (val if len(val) + len(group) <= target else train).extend(group)
+    key = lambda p: all_photos.index(p)  # noqa: E731 - keep the dataset's order
+    return sorted(train, key=key), sorted(val, key=key)
+
+
+def read_gray(photo: Photo) -> np.ndarray:
+    image = cv2.imread(str(photo.path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise FileNotFoundError(f"{photo.path}: cannot be read as an image")
+    return image
+
+
+def plate_crops(photo_list: list[Photo], pad: float = 0.0
+                ) -> Iterator[tuple[Photo, PlateAnnotation, np.ndarray]]:
+    """Each annotated plate cut from its photo (grayscale), grown by ``pad`` of its size."""
+    for photo in photo_list:
+        image = read_gray(photo)
+        for plate in photo.plates:
+            yield photo, plate, plate.box.pad(pad).crop(image).copy()
+
+
+def char_crops(photo_list: list[Photo]) -> Iterator[tuple[CharBox, np.ndarray]]:
+    """Each annotated character cut from its photo (grayscale), exactly at its box."""
+    for photo in photo_list:
+        image = read_gray(photo)
+        for plate in photo.plates:
+            for char in plate.chars:
+                yield char, char.box.crop(image).copy()
