@@ -1,0 +1,56 @@
+"""Images in: read files and normalise any supported array to 8-bit grayscale.
+
+The models see grayscale: the reference photos are grayscale, plates are told apart by
+luminance, and one channel costs a third of the detector's first layer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InvalidImageError
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Decode an image file as stored (any depth and channel count); errors name the file."""
+    path = Path(path)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        raise InvalidImageError(path, f"cannot be read ({e.strerror or e})") from e
+    if data.size == 0:
+        raise InvalidImageError(path, "empty file")
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise InvalidImageError(path, "not a decodable image (corrupt, truncated or another format)")
+    return image
+
+
+def to_gray(image: np.ndarray, source: str | Path | None = None) -> np.ndarray:
+    """8-bit grayscale view or copy of a gray, BGR or BGRA image of 8 or 16 bits.
+
+    The caller's array is never modified.
+    """
+    if not isinstance(image, np.ndarray):
+        raise InvalidImageError(source, f"expected a numpy array, got {type(image).__name__}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise InvalidImageError(source, f"unsupported image shape {image.shape}: expected "
+                                "H×W, H×W×1, H×W×3 (BGR) or H×W×4 (BGRA)")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise InvalidImageError(source, f"empty image of shape {image.shape}")
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise InvalidImageError(source, f"unsupported pixel type {image.dtype}: expected uint8 "
+                                "or uint16")
+    if image.ndim == 3:
+        code = cv2.COLOR_BGR2GRAY if image.shape[2] == 3 else cv2.COLOR_BGRA2GRAY
+        image = cv2.cvtColor(image, code)
+    return image
