@@ -1,0 +1,1 @@
+"""Synthetic Mongolian plates: random text, glyphs, plate layouts, degradations, scenes."""
