@@ -10,7 +10,7 @@ from edge_alpr.geometry import Box
 
 from .backgrounds import photo_patch, synthetic_background
 from .degrade import degrade, weather
-from .plate import LAYOUTS, PLATE_MM, RenderedPlate, render_plate
+from .plate import LAYOUTS, PLATE_MM, ColorScheme, RenderedPlate, render_plate
 
 _MAX_TRIES = 5
 
@@ -48,18 +48,20 @@ def paste_flat(rng: np.random.Generator, plate: RenderedPlate, background: np.nd
 
 def render_plate_crop(rng: np.random.Generator, text: str | None = None,
                       layout: str | None = None, background: np.ndarray | None = None,
-                      gray: bool = True) -> tuple[np.ndarray, PlateAnnotation]:
+                      gray: bool = True, scheme: ColorScheme | None = None
+                      ) -> tuple[np.ndarray, PlateAnnotation]:
     """A degraded plate at real pixel size with a margin of background around it.
 
     ``background`` is a grayscale photo to take the surroundings from (a car-like stand-in
-    when None). Returns the image (gray, or BGR when ``gray`` is False) and the plate's
-    annotation in its pixels, characters in reading order.
+    when None); ``scheme`` is drawn from ``rng`` when None. Returns the image (gray, or BGR
+    when ``gray`` is False) and the plate's annotation in its pixels, characters in reading
+    order.
     """
     if layout is None:
         layout = LAYOUTS[int(rng.random() < 0.45)]
     for _ in range(_MAX_TRIES):
         target = plate_width(rng, layout)
-        plate = render_plate(rng, text, layout, px_per_mm=target / PLATE_MM[layout][0])
+        plate = render_plate(rng, text, layout, target / PLATE_MM[layout][0], scheme)
         ph, pw = plate.image.shape[:2]
         pad = int(0.4 * pw)  # room for a ±20° roll and perspective
         ch, cw = ph + 2 * pad, pw + 2 * pad
