@@ -1,0 +1,114 @@
+"""Training batches for the detector: frames at the deployment scale, cropped, augmented,
+with CenterNet targets.
+
+A source frame is a grayscale image with plate boxes. At run time a 1920-wide frame is shrunk
+to the detector's 640-px input, so training samples scales around 640/1920 of the original
+(×0.6–1.5) and crops a square window, plates favoured, padded like the letterbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from edge_alpr.detector import PAD_VALUE
+
+from .detector_model import INPUT_HW, STRIDE
+
+# Channels of the target map: heat, log w, log h, offset x, offset y, centre mask.
+TARGET_CHANNELS = 6
+CROP = 256
+BASE_SCALE = INPUT_HW[1] / 1920
+SCALE_RANGE = (0.6, 1.5)
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray  # grayscale uint8
+    boxes: np.ndarray  # (N, 4) float x0, y0, x1, y1 in this image's pixels
+    scale: float = 1.0  # this image's size relative to the original 1920×1080 photo
+
+
+def encode_targets(boxes: np.ndarray, out_hw: tuple[int, int], stride: int = STRIDE
+                   ) -> np.ndarray:
+    """CenterNet targets for boxes in input pixels: a Gaussian per plate centre (its size
+    following the box's), log size and sub-cell offset at the centre cell."""
+    h, w = out_hw
+    t = np.zeros((h, w, TARGET_CHANNELS), np.float32)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    for x0, y0, x1, y1 in boxes / stride:
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        ix, iy = int(cx), int(cy)
+        if not (0 <= ix < w and 0 <= iy < h):
+            continue
+        bw, bh = max(x1 - x0, 0.25), max(y1 - y0, 0.25)
+        sx, sy = max(0.7, bw / 6), max(0.7, bh / 6)
+        g = np.exp(-((xs - ix) ** 2 / (2 * sx**2) + (ys - iy) ** 2 / (2 * sy**2)))
+        t[:, :, 0] = np.maximum(t[:, :, 0], g)
+        t[iy, ix, 0] = 1.0
+        # Size is regressed wherever the Gaussian is high, so a peak one cell off still
+        # reads the right size; the offset only at the centre cell.
+        near = g > 0.5
+        t[near, 1], t[near, 2] = np.log(bw), np.log(bh)
+        t[iy, ix, 3:6] = cx - ix, cy - iy, 1.0
+    return t
+
+
+def random_crop(rng: np.random.Generator, frame: Frame, size: int = CROP
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A ``size``² window of the frame at a random deployment scale; boxes in crop pixels."""
+    s = BASE_SCALE * rng.uniform(*SCALE_RANGE) / frame.scale  # crop px per frame px
+    span = size / s  # window side in frame pixels
+    img_h, img_w = frame.image.shape
+    if len(frame.boxes) and rng.random() < 0.75:
+        x0, y0, x1, y1 = frame.boxes[rng.integers(len(frame.boxes))]
+        cx = (x0 + x1) / 2 + rng.uniform(-0.4, 0.4) * span
+        cy = (y0 + y1) / 2 + rng.uniform(-0.4, 0.4) * span
+    else:
+        cx, cy = rng.uniform(0, img_w), rng.uniform(0, img_h)
+    wx0, wy0 = int(round(cx - span / 2)), int(round(cy - span / 2))
+    side = int(round(span))
+    window = np.full((side, side), PAD_VALUE, np.uint8)
+    sx0, sy0 = max(wx0, 0), max(wy0, 0)
+    sx1, sy1 = min(wx0 + side, img_w), min(wy0 + side, img_h)
+    if sx1 > sx0 and sy1 > sy0:
+        window[sy0 - wy0:sy1 - wy0, sx0 - wx0:sx1 - wx0] = frame.image[sy0:sy1, sx0:sx1]
+    interp = cv2.INTER_AREA if size < side else cv2.INTER_LINEAR
+    crop = cv2.resize(window, (size, size), interpolation=interp)
+    k = size / side
+    boxes = (frame.boxes - [wx0, wy0, wx0, wy0]) * k
+    return crop, boxes.reshape(-1, 4).astype(np.float32)
+
+
+def photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """Light, contrast, blur, noise, CLAHE and JPEG, as cameras at a car park vary them."""
+    img = img.astype(np.float32)
+    if rng.random() < 0.8:
+        img = img * rng.uniform(0.5, 1.4) + rng.uniform(-50, 50)
+    if rng.random() < 0.3:
+        img = 255.0 * (np.clip(img, 0, 255) / 255.0) ** rng.uniform(0.6, 1.6)
+    if rng.random() < 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.3))
+    if rng.random() < 0.3:
+        img = img + rng.normal(0, rng.uniform(2, 10), img.shape)
+    out = np.clip(img, 0, 255).astype(np.uint8)
+    if rng.random() < 0.15:
+        out = cv2.createCLAHE(clipLimit=rng.uniform(1.5, 3.0), tileGridSize=(8, 8)).apply(out)
+    if rng.random() < 0.3:
+        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(25, 90))])
+        out = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    return out
+
+
+def make_batch(rng: np.random.Generator, frames: list[Frame], weights: np.ndarray,
+               batch: int, size: int = CROP) -> tuple[np.ndarray, np.ndarray]:
+    """``batch`` augmented crops drawn from ``frames`` with probabilities ``weights``."""
+    xs = np.empty((batch, size, size, 1), np.uint8)
+    ys = np.empty((batch, size // STRIDE, size // STRIDE, TARGET_CHANNELS), np.float32)
+    for i, j in enumerate(rng.choice(len(frames), size=batch, p=weights)):
+        crop, boxes = random_crop(rng, frames[j], size)
+        xs[i, :, :, 0] = photometric(rng, crop)
+        ys[i] = encode_targets(boxes, (size // STRIDE, size // STRIDE))
+    return xs, ys
