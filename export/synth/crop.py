@@ -35,7 +35,7 @@ def paste_flat(rng: np.random.Generator, plate: RenderedPlate, background: np.nd
     """``plate`` laid on a BGR copy of ``background`` at (x, y): (image, mask, quad)."""
     canvas = background.copy()
     quad = plate.quad + np.array([x, y], np.float32)
-    if rng.random() < 0.6:
+    if rng.random() < 0.7:
         holder_frame(rng, canvas, quad)
     ph, pw = plate.image.shape[:2]
     region = canvas[y:y + ph, x:x + pw].astype(np.float32)

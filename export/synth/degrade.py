@@ -110,7 +110,7 @@ def blur(rng: np.random.Generator, image: np.ndarray, strength: float = 1.0) -> 
                                       float(rng.uniform(0, 180)), 1.0)
         k = cv2.warpAffine(k, rot, (length, length))
         return cv2.filter2D(image, -1, k / max(k.sum(), 1e-6))
-    sigma = rng.uniform(0.3, 1.3) * strength
+    sigma = rng.uniform(0.5, 1.4) * strength
     return cv2.GaussianBlur(image, (0, 0), sigma)
 
 
@@ -130,7 +130,7 @@ def jpeg(image: np.ndarray, quality: int) -> np.ndarray:
 
 def contrast(rng: np.random.Generator, image: np.ndarray) -> np.ndarray:
     """Haze or under/over exposure: squeeze the range towards a random level."""
-    k = rng.uniform(0.45, 1.0)
+    k = rng.uniform(0.4, 0.9)
     level = rng.uniform(70, 190)
     return np.clip(level + (image.astype(np.float32) - level) * k, 0, 255).astype(np.uint8)
 
@@ -170,7 +170,7 @@ def degrade(rng: np.random.Generator, image: np.ndarray, mask: np.ndarray, quad:
     if rng.random() < 0.15:
         img = occlude(rng, img, out_mask, out_quad)
     img = blur(rng, img, strength)
-    if rng.random() < 0.4:
+    if rng.random() < 0.7:  # the real plates are rarely crisp black on white
         img = contrast(rng, img)
     img = noise(rng, img, rng.uniform(0.5, 6.0))
     if rng.random() < 0.6:

@@ -27,11 +27,11 @@ class FontFamily:
 # families, weights and widths instead (see the toolchain notes).
 FAMILIES: tuple[FontFamily, ...] = (
     FontFamily("Roboto Condensed", "fontpkg_roboto_condensed", ("RobotoCondensed[wght].ttf",),
-               wght=(500, 800)),
+               wght=(400, 750)),
     FontFamily("Roboto Flex", "fontpkg_roboto_flex",
                ("RobotoFlex[GRAD,XOPQ,XTRA,YOPQ,YTAS,YTDE,YTFI,YTLC,YTUC,opsz,slnt,wdth,wght].ttf",),
-               wght=(450, 750), wdth=(25, 75)),
-    FontFamily("Oswald", "fontpkg_oswald", ("Oswald[wght].ttf",), wght=(350, 600)),
+               wght=(400, 700), wdth=(25, 75)),
+    FontFamily("Oswald", "fontpkg_oswald", ("Oswald[wght].ttf",), wght=(300, 550)),
     FontFamily("PT Sans Narrow", "fontpkg_pt_sans_narrow",
                ("PT_Sans-Narrow-Web-Regular.ttf", "PT_Sans-Narrow-Web-Bold.ttf")),
 )

@@ -151,16 +151,17 @@ class _Slot:
 
 
 def _row(chars: str, font: FontSpec, h: float, x0: float, x1: float, y: float, gap: float,
-         pair_gap: float) -> list[_Slot]:
-    """Characters of one row centred in [x0, x1], squeezed horizontally if they do not fit."""
+         pair_gap: float, fill: float) -> list[_Slot]:
+    """Characters of one row centred in [x0, x1]: widened (up to 1.4×) until they span
+    ``fill`` of it, as real lettering spreads over the plate, squeezed if they do not fit."""
     widths = np.array([aspect(c, font) * h for c in chars])
     gaps = np.full(len(chars) - 1, gap)
     if len(chars) == N_DIGITS and pair_gap > 0:
         gaps[1] += pair_gap
+    room = x1 - x0 - gaps.sum()
+    widths *= min(1.4, max(fill * (x1 - x0) - gaps.sum(), 0.0) / widths.sum())
+    widths *= min(1.0, room / widths.sum())
     need = widths.sum() + gaps.sum()
-    if need > x1 - x0:
-        widths *= (x1 - x0 - gaps.sum()) / widths.sum()
-        need = x1 - x0
     x = x0 + (x1 - x0 - need) / 2
     slots = []
     for i, (c, w) in enumerate(zip(chars, widths, strict=True)):
@@ -177,9 +178,10 @@ def _layout(rng: np.random.Generator, text: str, layout: str, font: FontSpec, dr
     has_emblem = rng.random() < 0.85
     has_oval = rng.random() < 0.8
     word = "MNG" if rng.random() < 0.8 else "MGL"
-    gap = rng.uniform(2.0, 7.0)
+    gap_k = rng.uniform(0.06, 0.16)  # letter spacing, in character heights
     if layout == ONE_ROW:
-        ch = rng.uniform(62, 74)
+        ch = rng.uniform(66, 78)
+        gap = gap_k * ch
         y = h_mm / 2 - ch / 2 + rng.uniform(-2, 3)
         left = 10.0
         if has_emblem:
@@ -189,15 +191,12 @@ def _layout(rng: np.random.Generator, text: str, layout: str, font: FontSpec, dr
         else:
             left += 6
         right = w_mm - 12
-        aspects = [aspect(c, font) for c in text]
-        need_d = sum(aspects[:N_DIGITS]) * ch + 3 * gap
-        need_l = sum(aspects[N_DIGITS:]) * ch + 2 * gap
         zone = rng.uniform(34, 44) if has_oval else rng.uniform(14, 30)
-        spare = max(0.0, right - left - need_d - need_l - zone)
-        split = left + need_d + spare * rng.uniform(0.4, 0.6)
+        # Digits and letters get about equal halves (the letters are wider).
+        split = left + (right - left - zone) * rng.uniform(0.48, 0.56)
         pair_gap = rng.uniform(4, 14) if rng.random() < 0.35 else 0.0
-        slots = _row(digits, font, ch, left, split, y, gap, pair_gap)
-        slots += _row(letters, font, ch, split + zone, right, y, gap, 0.0)
+        slots = _row(digits, font, ch, left, split, y, gap, pair_gap, rng.uniform(0.8, 1.0))
+        slots += _row(letters, font, ch, split + zone, right, y, gap, 0.0, rng.uniform(0.8, 1.0))
         if has_oval:
             oc = ((slots[N_DIGITS - 1].x + slots[N_DIGITS - 1].w + slots[N_DIGITS].x) / 2,
                   h_mm / 2 + rng.uniform(-4, 4))
@@ -208,12 +207,13 @@ def _layout(rng: np.random.Generator, text: str, layout: str, font: FontSpec, dr
         bolts = [(w_mm * 0.25, bolt_y), (w_mm * 0.75, bolt_y)] if y > 13 else []
     else:
         dh = rng.uniform(74, 84)
+        gap = gap_k * dh
         lh = dh * rng.uniform(0.82, 0.95)
         top = rng.uniform(12, 16)
         ly = top + dh + rng.uniform(8, 14)
         lh = min(lh, h_mm - 9 - ly)
         pair_gap = rng.uniform(8, 24) if rng.random() < 0.75 else 0.0
-        slots = _row(digits, font, dh, 14, w_mm - 14, top, gap, pair_gap)
+        slots = _row(digits, font, dh, 14, w_mm - 14, top, gap, pair_gap, rng.uniform(0.75, 0.95))
         left, right = 14.0, w_mm - 14
         if has_emblem:
             ew = min(lh * 0.4, 26.0)
@@ -224,7 +224,7 @@ def _layout(rng: np.random.Generator, text: str, layout: str, font: FontSpec, dr
             oc = (right - ow / 2, ly + lh * rng.uniform(0.5, 0.75))
             _oval_mark(draw, oc, ow, ow * 0.6, s, ink, font, word)
             right -= ow + 4
-        slots += _row(letters, font, lh, left, right, ly, gap, 0.0)
+        slots += _row(letters, font, lh, left, right, ly, gap, 0.0, rng.uniform(0.6, 0.9))
         bolts = [(14.0, 10.0), (w_mm - 14.0, 10.0)] if slots[0].x > 22 else []
     if rng.random() < 0.6:
         for b in bolts:

@@ -45,10 +45,11 @@ def _placed_quad(rng: np.random.Generator, quad: np.ndarray, size: tuple[int, in
 
 def _match_light(rng: np.random.Generator, plate: np.ndarray, context: np.ndarray) -> np.ndarray:
     """Map the plate's 0–255 range onto the photo's local light: a white plate is about as
-    bright as the brightest surroundings, dark ink never blacker than the photo's shadows."""
-    p5, p95 = np.percentile(context, (5, 95))
-    hi = float(np.clip(p95 + rng.uniform(-15, 35), 110, 250))
-    lo = float(np.clip(p5 * rng.uniform(0.3, 1.0) + rng.uniform(0, 30), 5, hi - 70))
+    bright as the brightest surroundings; the ink stays dark (retroreflective plates keep
+    their contrast even in dim surroundings)."""
+    p95 = float(np.percentile(context, 95))
+    hi = float(np.clip(p95 + rng.uniform(-25, 25), 120, 245))
+    lo = float(np.clip(rng.uniform(15, 75), 5, hi - 80))
     return lo + (hi - lo) * plate.astype(np.float32) / 255.0
 
 
