@@ -1,0 +1,126 @@
+"""One ONNX Runtime session per model file: providers, threads, inputs, outputs, metadata.
+
+An :class:`OnnxModel` keeps no state between calls, so one instance may serve several threads
+(``InferenceSession.run`` is thread-safe).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
+
+from .errors import InferenceError, ModelLoadError
+
+log = logging.getLogger(__name__)
+
+# Names accepted from callers (and the command line) for onnxruntime's execution providers.
+PROVIDERS: dict[str, str] = {
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "tensorrt": "TensorrtExecutionProvider",
+    "openvino": "OpenVINOExecutionProvider",
+    "coreml": "CoreMLExecutionProvider",
+}
+_CPU = PROVIDERS["cpu"]
+
+# Element types of model inputs, as onnxruntime names them, and their numpy dtypes.
+_DTYPES: dict[str, np.dtype] = {
+    "tensor(float)": np.dtype(np.float32),
+    "tensor(float16)": np.dtype(np.float16),
+    "tensor(double)": np.dtype(np.float64),
+    "tensor(uint8)": np.dtype(np.uint8),
+    "tensor(int8)": np.dtype(np.int8),
+    "tensor(int32)": np.dtype(np.int32),
+    "tensor(int64)": np.dtype(np.int64),
+}
+
+# onnxruntime raises its own exception classes, which share no base below Exception.
+_ORT_ERRORS: tuple[type[Exception], ...] = tuple(
+    e for e in vars(_ort_state).values() if isinstance(e, type) and issubclass(e, Exception))
+
+Dim = int | str | None  # a fixed size, a symbolic one, or unknown
+
+
+def resolve_providers(names: str | Sequence[str], available: Sequence[str]) -> list[str]:
+    """onnxruntime provider names for ``names``, in the order asked, with CPU as the fall-back.
+
+    Providers this onnxruntime build does not have (``available``) are dropped with a warning.
+    """
+    names = [names] if isinstance(names, str) else list(names)
+    unknown = [n for n in names if n.lower() not in PROVIDERS]
+    if unknown:
+        raise ValueError(f"unknown execution provider(s) {unknown}; "
+                         f"allowed: {', '.join(PROVIDERS)}")
+    out: list[str] = []
+    for name in names:
+        provider = PROVIDERS[name.lower()]
+        if provider not in available:
+            log.warning("execution provider %r (%s) is not available in this onnxruntime "
+                        "(it has %s); dropped", name, provider, ", ".join(available))
+        elif provider not in out:
+            out.append(provider)
+    if _CPU not in out:
+        out.append(_CPU)
+    return out
+
+
+class OnnxModel:
+    """A model file loaded into an onnxruntime session with one input.
+
+    ``providers`` are friendly names (see :data:`PROVIDERS`), tried in order; ``threads`` sets
+    the intra-op threads (``None``: onnxruntime's default, one per core). Operators run one
+    after the other (inter-op 1): these models are chains, and small CPUs have few cores.
+    """
+
+    def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
+                 threads: int | None = None) -> None:
+        self.path = Path(path)
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+        wanted = resolve_providers(providers, onnxruntime.get_available_providers())
+        if not self.path.is_file():
+            raise ModelLoadError(self.path, "no such model file")
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or 0  # 0: onnxruntime decides
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        try:
+            self._session = onnxruntime.InferenceSession(str(self.path), options,
+                                                         providers=wanted)
+        except _ORT_ERRORS as e:
+            raise ModelLoadError(self.path, f"onnxruntime cannot load it: {e}") from e
+        self.providers: tuple[str, ...] = tuple(self._session.get_providers())
+        idle = [p for p in wanted if p not in self.providers]
+        if idle:  # onnxruntime falls back silently when a provider fails to start
+            log.warning("%s: execution provider(s) %s did not start; running on %s",
+                        self.path, ", ".join(idle), ", ".join(self.providers))
+        inputs = self._session.get_inputs()
+        if len(inputs) != 1:
+            raise ModelLoadError(self.path, f"expected one input, found {len(inputs)}: "
+                                 f"{[i.name for i in inputs]}")
+        if inputs[0].type not in _DTYPES:
+            raise ModelLoadError(self.path, f"unsupported input type {inputs[0].type}")
+        self.input_name: str = inputs[0].name
+        self.input_shape: tuple[Dim, ...] = tuple(inputs[0].shape)
+        self.input_dtype: np.dtype = _DTYPES[inputs[0].type]
+        self.output_names: tuple[str, ...] = tuple(o.name for o in self._session.get_outputs())
+        self.metadata: dict[str, str] = dict(
+            self._session.get_modelmeta().custom_metadata_map)
+
+    def run(self, inputs: np.ndarray) -> list[np.ndarray]:
+        """All outputs, in the order of :attr:`output_names`, for one input batch."""
+        try:
+            return self._session.run(None, {self.input_name: inputs})
+        except _ORT_ERRORS as e:
+            given = np.asarray(inputs)
+            raise InferenceError(f"{self.path}: inference failed on input of shape "
+                                 f"{given.shape} and dtype {given.dtype}: {e}") from e
+
+    def __repr__(self) -> str:
+        return (f"OnnxModel({str(self.path)!r}, input {self.input_name} {self.input_shape} "
+                f"{self.input_dtype}, providers {list(self.providers)})")
