@@ -1,1 +1,1 @@
-"""Training side of edge-alpr (TensorFlow, synthetic data, export). Never imported by the runtime."""
+"""Training side of edge-alpr: synthetic data, training, export. Never imported by the runtime."""

@@ -57,10 +57,9 @@ def load_frames(train: list[Photo], scene_dir: Path, real_share: float
             for p in train]
     synth = []
     for shard in sorted(scene_dir.glob("*.npz")):
-        with np.load(shard) as z:
-            for i in range(len(z["images"])):
-                boxes = z["boxes"][i][: z["counts"][i]]
-                synth.append(Frame(z["images"][i], boxes, float(z["scale"])))
+        with np.load(shard) as z:  # each z[...] access decompresses the array: read once
+            images, boxes, counts, scale = z["images"], z["boxes"], z["counts"], float(z["scale"])
+        synth += [Frame(im, b[:n], scale) for im, b, n in zip(images, boxes, counts, strict=True)]
     if not synth:
         return real, np.full(len(real), 1 / len(real))
     w = np.concatenate([np.full(len(real), real_share / len(real)),
