@@ -1,0 +1,234 @@
+"""Character segmentation of a plate crop: binarize, find character-sized components, rows.
+
+Pure image processing (numpy and OpenCV); the classifier decides what each box shows, so
+extra boxes (emblem, ``MNG`` oval, bolts) are tolerated and a missed character is not.
+The thresholds were tuned on the training photos' plate crops and are measured by
+``python -m export.eval_segmentation``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .errors import InvalidImageError
+from .image import to_gray
+from .rows import assign_rows
+
+# Margin around a plate box, as a fraction of its size on each side, that the crops the
+# thresholds were tuned on had (a detector box is cut with the same margin).
+CROP_PAD = 0.05
+# Crops are resized to this height first, so every threshold below is in fixed pixels.
+# 64 and 80 lost 1-2 points of training recall (strokes of small plates merge), 128 found
+# no more characters than 96 and more extras.
+NORM_HEIGHT = 96
+# Wider crops than this are no plate; they would also blow up the resized width.
+MAX_CROP_ASPECT = 10.0
+# The background (shadow) estimate is a median over about 0.3 of the crop height, wider
+# than a stroke so the characters vanish from it (0.4-0.5 cost training recall), taken at
+# half resolution: same training recall, a third of the time. A quarter lost 2 points.
+_BACKGROUND_SHRINK = 2
+_BACKGROUND_KERNEL = 15
+_CLAHE_CLIP = 2.0
+_CLAHE_GRID = (4, 4)
+_SQUARE3 = np.ones((3, 3), np.uint8)
+# Context kept around a character box when it is cut for the classifier, as a fraction of
+# its height on each side.
+_CHAR_MARGIN = 0.08
+
+
+@dataclass(frozen=True)
+class SegmentParams:
+    """What a character component may look like, in units of the normalised crop height.
+
+    Characters of one-row plates are 0.3-0.6 of the (padded) crop height, those of two-row
+    plates 0.2-0.36; annotated boxes are 0.3-0.85 as wide as tall.
+    """
+
+    min_height: float = 0.15
+    max_height: float = 0.65
+    min_aspect: float = 0.1  # width / height; the digit 1 is narrow
+    max_aspect: float = 1.1
+    # Wider than this and the component is first tried as characters touching each other.
+    split_aspect: float = 0.85
+    min_fill: float = 0.15  # ink pixels / box area
+    # A component that is no character as it stands (touches the frame, the crop border or
+    # a neighbour) is eroded (3×3) up to this many times to let characters fall off it.
+    max_erosions: int = 2
+    # Characters of a plate are alike in height: the two-row plates' letters are >= 0.7 of
+    # the median; smaller components are bolts, dirt and the MNG oval.
+    min_relative_height: float = 0.6
+
+    def __post_init__(self) -> None:
+        if not (0 < self.min_height < self.max_height and 0 < self.min_aspect
+                < self.split_aspect <= self.max_aspect and 0 <= self.min_fill < 1
+                and self.max_erosions >= 0 and 0 <= self.min_relative_height < 1):
+            raise ValueError(f"inconsistent segmentation parameters: {self}")
+
+
+DEFAULT_PARAMS = SegmentParams()
+
+
+@dataclass(frozen=True)
+class CharBoxes:
+    """Character boxes of one plate crop, in reading order (top row first, left to right).
+
+    ``boxes`` is (N, 4) float64 ``x0, y0, x1, y1`` in the crop's pixels; ``rows`` (N,) the
+    row of each box, 0 for the top (or only) row.
+    """
+
+    boxes: np.ndarray
+    rows: np.ndarray
+
+    def __post_init__(self) -> None:
+        boxes = np.array(self.boxes, dtype=np.float64).reshape(-1, 4)
+        rows = np.array(self.rows, dtype=np.int64).reshape(-1)
+        if len(rows) != len(boxes):
+            raise ValueError(f"{len(boxes)} boxes but {len(rows)} row indices")
+        if np.any(boxes[:, 2:] <= boxes[:, :2]):
+            raise ValueError("empty character box")
+        boxes.flags.writeable = rows.flags.writeable = False
+        object.__setattr__(self, "boxes", boxes)
+        object.__setattr__(self, "rows", rows)
+
+    @classmethod
+    def empty(cls) -> CharBoxes:
+        return cls(np.zeros((0, 4)), np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.rows.max()) + 1 if len(self.rows) else 0
+
+
+def binarize(crop: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The crop resized to :data:`NORM_HEIGHT` and binarized (255 = dark ink), and the x and
+    y scale factors from crop to binary pixels."""
+    gray = to_gray(crop, "plate crop")
+    h, w = gray.shape
+    if w > MAX_CROP_ASPECT * h or h > MAX_CROP_ASPECT * w:
+        raise InvalidImageError("plate crop", f"shape {gray.shape} is too elongated for a plate")
+    width = max(1, round(w * NORM_HEIGHT / h))
+    interp = cv2.INTER_AREA if h > NORM_HEIGHT else cv2.INTER_CUBIC
+    gray = cv2.resize(gray, (width, NORM_HEIGHT), interpolation=interp)
+    # Shadow removal: the background is the median of the slightly dilated (ink-thinned)
+    # image; the inverted difference from it leaves ink dark on an even light field.
+    small = cv2.resize(cv2.dilate(gray, _SQUARE3), (max(1, width // _BACKGROUND_SHRINK),
+                       NORM_HEIGHT // _BACKGROUND_SHRINK), interpolation=cv2.INTER_AREA)
+    background = cv2.resize(cv2.medianBlur(small, _BACKGROUND_KERNEL), (width, NORM_HEIGHT),
+                            interpolation=cv2.INTER_LINEAR)
+    flat = cv2.normalize(255 - cv2.absdiff(gray, background), None, 0, 255, cv2.NORM_MINMAX)
+    flat = cv2.createCLAHE(_CLAHE_CLIP, _CLAHE_GRID).apply(flat)
+    _, binary = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return binary, width / w, NORM_HEIGHT / h
+
+
+def find_components(binary: np.ndarray, params: SegmentParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Character-sized 8-connected components of a binary image, as (N, 4) int64 boxes
+    ``x0, y0, x1, y1`` in no particular order; none touches the image border."""
+    if binary.ndim != 2 or binary.dtype != np.uint8:
+        raise InvalidImageError("binary image", f"expected H×W uint8, got {binary.shape} "
+                                f"{binary.dtype}")
+    height, width = binary.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    x, y, w, h, area = stats[1:].T
+    # A component touches the border exactly when its bounding box does.
+    inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
+    fits = _fits(w, h, area, params, height)
+    accept = inside & fits & (w <= params.split_aspect * h)
+    found = [np.stack([x, y, x + w, y + h], axis=1)[accept]]
+    for i in np.flatnonzero(~accept & (h >= params.min_height * height)):
+        mask = (labels[y[i]:y[i] + h[i], x[i]:x[i] + w[i]] == i + 1).view(np.uint8)
+        parts = _split(mask, int(x[i]), int(y[i]), 0, params, binary.shape)
+        if parts:
+            found.append(np.array(parts, dtype=np.int64))
+        elif inside[i] and fits[i]:
+            found.append(np.array([[x[i], y[i], x[i] + w[i], y[i] + h[i]]]))
+    return np.concatenate(found).astype(np.int64).reshape(-1, 4)
+
+
+def _fits(w: np.ndarray | int, h: np.ndarray | int, area: np.ndarray | int, p: SegmentParams,
+          height: int) -> np.ndarray | bool:
+    return ((h >= p.min_height * height) & (h <= p.max_height * height)
+            & (w >= p.min_aspect * h) & (w <= p.max_aspect * h) & (area >= p.min_fill * w * h))
+
+
+def _split(mask: np.ndarray, x0: int, y0: int, erosions: int, p: SegmentParams,
+           shape: tuple[int, int]) -> list[tuple[int, int, int, int]]:
+    """Characters inside one component (``mask`` at ``x0, y0``, already eroded ``erosions``
+    times) that is none as it stands: erode once more and judge the pieces, each grown back
+    by the erosions. Empty when nothing character-like falls off."""
+    if erosions >= p.max_erosions:
+        return []
+    e = erosions + 1
+    eroded = cv2.erode(mask, _SQUARE3, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(eroded, connectivity=8)
+    height, width = shape
+    out: list[tuple[int, int, int, int]] = []
+    for j in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[j])
+        box = (x0 + x - e, y0 + y - e, x0 + x + w + e, y0 + y + h + e)
+        bw, bh = w + 2 * e, h + 2 * e
+        inside = box[0] > 0 and box[1] > 0 and box[2] < width and box[3] < height
+        fits = bool(_fits(bw, bh, area, p, height))
+        if inside and fits and bw <= p.split_aspect * bh:
+            out.append(box)
+        elif bh >= p.min_height * height:
+            piece = (labels[y:y + h, x:x + w] == j).view(np.uint8)
+            parts = _split(piece, x0 + x, y0 + y, e, p, shape)
+            out.extend(parts if parts else [box] if inside and fits else [])
+    return out
+
+
+def order_chars(boxes: np.ndarray, params: SegmentParams = DEFAULT_PARAMS) -> CharBoxes:
+    """Drop boxes much smaller than the plate's typical character, group the rest into rows
+    and sort them in reading order."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if len(boxes) == 0:
+        return CharBoxes.empty()
+    heights = boxes[:, 3] - boxes[:, 1]
+    boxes = boxes[heights >= params.min_relative_height * np.median(heights)]
+    cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
+    rows = assign_rows(cx, cy, boxes[:, 3] - boxes[:, 1])
+    order = np.lexsort((cx, rows))
+    return CharBoxes(boxes[order], rows[order])
+
+
+def segment(crop: np.ndarray, params: SegmentParams = DEFAULT_PARAMS) -> CharBoxes:
+    """Character boxes of a plate crop (gray or BGR, any size, cut with :data:`CROP_PAD`)
+    in the crop's pixels and reading order. No characters found is an empty result."""
+    binary, sx, sy = binarize(crop)
+    boxes = find_components(binary, params) / np.array([sx, sy, sx, sy])
+    return order_chars(boxes, params)
+
+
+def cut_chars(crop: np.ndarray, chars: CharBoxes, height: int, width: int) -> np.ndarray:
+    """The classifier's input: each character box cut from the crop, scaled to fit
+    ``height`` × ``width`` keeping its aspect, centred, edges replicated to fill.
+
+    Returns (N, height, width) uint8. The size comes from the character model.
+    """
+    gray = to_gray(crop, "plate crop")
+    if height < 1 or width < 1:
+        raise ValueError(f"bad character size {height}×{width}")
+    out = np.empty((len(chars), height, width), np.uint8)
+    h_img, w_img = gray.shape
+    for i, (x0, y0, x1, y1) in enumerate(chars.boxes):
+        # A margin of context like the annotated boxes have around the ink.
+        m = _CHAR_MARGIN * (y1 - y0)
+        xa, ya = max(0, int(np.floor(x0 - m))), max(0, int(np.floor(y0 - m)))
+        xb, yb = min(w_img, int(np.ceil(x1 + m))), min(h_img, int(np.ceil(y1 + m)))
+        patch = gray[ya:yb, xa:xb]
+        scale = min(height / patch.shape[0], width / patch.shape[1])
+        ph, pw = max(1, round(patch.shape[0] * scale)), max(1, round(patch.shape[1] * scale))
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        patch = cv2.resize(patch, (pw, ph), interpolation=interp)
+        top, left = (height - ph) // 2, (width - pw) // 2
+        out[i] = cv2.copyMakeBorder(patch, top, height - ph - top, left, width - pw - left,
+                                    cv2.BORDER_REPLICATE)
+    return out
+
