@@ -7,14 +7,17 @@ sub-cell offset (sigmoid). Input size, stride and threshold come from the model'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .errors import ModelLoadError
 from .geometry import Box
 from .image import to_gray
+from .session import OnnxModel
 
 PAD_VALUE = 114  # letterbox fill: mid-gray, like the training crops' padding
 NMS_IOU = 0.45
@@ -70,3 +73,26 @@ def decode(output: np.ndarray, stride: int, threshold: float, lb: Letterbox) -> 
         if box.x1 > 0 and box.y1 > 0 and box.x0 < lb.width and box.y0 < lb.height:
             out.append(Detection(box.clamp(lb.width, lb.height), float(scores[i])))
     return out
+
+
+class Detector:
+    """The plate detector: any frame in, plates in original-image pixels out, best first.
+
+    Input size, stride and the default threshold are read from the model's metadata.
+    """
+
+    def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
+                 threads: int | None = None) -> None:
+        self.model = OnnxModel(path, providers, threads)
+        md = self.model.metadata
+        try:
+            self.input_hw = (int(md["input_height"]), int(md["input_width"]))
+            self.stride = int(md["stride"])
+            self.threshold = float(md["score_threshold"])
+        except (KeyError, ValueError) as e:
+            raise ModelLoadError(path, f"detector metadata incomplete or invalid: {e}") from e
+
+    def __call__(self, image: np.ndarray, threshold: float | None = None) -> list[Detection]:
+        x, lb = letterbox(to_gray(image), self.input_hw)
+        out = self.model.run(x[None, :, :, None])[0][0]
+        return decode(out, self.stride, self.threshold if threshold is None else threshold, lb)

@@ -27,7 +27,8 @@ def read_image(path: str | Path) -> np.ndarray:
         raise InvalidImageError(path, "empty file")
     image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     if image is None:
-        raise InvalidImageError(path, "not a decodable image (corrupt, truncated or another format)")
+        raise InvalidImageError(path, "not a decodable image (corrupt, truncated or not an "
+                                "image format)")
     return image
 
 

@@ -35,7 +35,8 @@ def test_encoded_targets_decode_to_the_same_boxes(boxes):
     frame = np.zeros((1080, 1920), np.uint8)
     _, lb = letterbox(frame, INPUT_HW)
     boxes = np.array(boxes, np.float32)
-    target = detector_data.encode_targets(boxes * lb.scale, (INPUT_HW[0] // STRIDE, INPUT_HW[1] // STRIDE))
+    out_hw = (INPUT_HW[0] // STRIDE, INPUT_HW[1] // STRIDE)
+    target = detector_data.encode_targets(boxes * lb.scale, out_hw)
     dets = decode(target[..., :5], STRIDE, 0.5, lb)
     assert len(dets) == len(boxes)
     for truth in boxes:

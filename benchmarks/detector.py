@@ -1,0 +1,69 @@
+"""Detector latency: INT8 against fp32, alternating in one run, on the same frames.
+
+    python benchmarks/detector.py [--models models] [--threads 2] [--runs 200]
+
+Frames: the validation photos when ../shared is there, else synthetic frames (noise).
+Prints p50/p95 of the model call alone and of the whole detect (letterbox + model + decode),
+and the INT8/fp32 ratio of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_alpr.detector import Detector, letterbox
+from edge_alpr.image import to_gray
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared/data/mongolian-alpr/images"
+
+
+def frames() -> list[np.ndarray]:
+    paths = sorted(DATA.glob("*.jpg"))[:12]
+    if paths:
+        return [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths]
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (1080, 1920), dtype=np.uint8) for _ in range(4)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", type=Path, default=Path("models"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=20)
+    args = ap.parse_args()
+    detectors = {p: Detector(args.models / f"detector_{p}.onnx", threads=args.threads)
+                 for p in ("fp32", "int8")}
+    imgs = frames()
+    inputs = [letterbox(to_gray(f), detectors["fp32"].input_hw)[0][None, :, :, None]
+              for f in imgs]
+    model_ms: dict[str, list[float]] = {p: [] for p in detectors}
+    full_ms: dict[str, list[float]] = {p: [] for p in detectors}
+    for i in range(args.warmup + args.runs):
+        for p, det in detectors.items():  # alternate, so load changes hit both alike
+            x, img = inputs[i % len(inputs)], imgs[i % len(imgs)]
+            t0 = time.perf_counter()
+            det.model.run(x)
+            t1 = time.perf_counter()
+            det(img)
+            t2 = time.perf_counter()
+            if i >= args.warmup:
+                model_ms[p].append((t1 - t0) * 1e3)
+                full_ms[p].append((t2 - t1) * 1e3)
+    print(f"{args.runs} runs, {args.threads} threads, {len(imgs)} frames "
+          f"{imgs[0].shape[1]}×{imgs[0].shape[0]}")
+    for name, table in (("model", model_ms), ("detect", full_ms)):
+        for p, ms in table.items():
+            p50, p95 = np.median(ms), np.percentile(ms, 95)
+            print(f"{name:6s} {p}: p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
+        ratio = np.median(table["int8"]) / np.median(table["fp32"])
+        print(f"{name:6s} int8/fp32 median ratio: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
