@@ -1,8 +1,7 @@
 """The models shipped with edge-alpr: their files by role and precision, and checksums.
 
-The top-level ``models/`` folder is installed as ``edge_alpr/models/`` (pyproject.toml's
-package-dir mapping). It must stay without an ``__init__.py``: an installed regular package
-``edge_alpr.models`` would shadow this module, while a plain folder does not.
+The top-level ``models/`` folder is installed as the package ``edge_alpr.model_files``
+(pyproject.toml's package-dir mapping; an editable install maps it the same way).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from .errors import ModelLoadError
@@ -34,10 +34,8 @@ class ModelInfo:
 
 
 def models_dir() -> Path:
-    """The folder of the bundled models: inside the installed package, else the source tree's."""
-    here = Path(__file__).resolve().parent
-    installed = here / "models"
-    return installed if installed.is_dir() else here.parent / "models"
+    """The folder of the bundled models."""
+    return Path(str(resources.files("edge_alpr.model_files")))
 
 
 def model_file_name(role: str, precision: str = INT8) -> str:
