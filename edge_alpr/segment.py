@@ -207,8 +207,8 @@ def segment(crop: np.ndarray, params: SegmentParams = DEFAULT_PARAMS) -> CharBox
 
 
 def cut_chars(crop: np.ndarray, chars: CharBoxes, height: int, width: int) -> np.ndarray:
-    """The classifier's input: each character box cut from the crop, scaled to fit
-    ``height`` × ``width`` keeping its aspect, centred, edges replicated to fill.
+    """The classifier's input: each character box cut from the crop, contrast stretched to
+    0-255, scaled to fit ``height`` × ``width`` keeping its aspect, centred, edges replicated.
 
     Returns (N, height, width) uint8. The size comes from the character model.
     """
@@ -227,6 +227,8 @@ def cut_chars(crop: np.ndarray, chars: CharBoxes, height: int, width: int) -> np
         ph, pw = max(1, round(patch.shape[0] * scale)), max(1, round(patch.shape[1] * scale))
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         patch = cv2.resize(patch, (pw, ph), interpolation=interp)
+        # Plates differ in contrast far more than characters differ in shape.
+        patch = cv2.normalize(patch, None, 0, 255, cv2.NORM_MINMAX)
         top, left = (height - ph) // 2, (width - pw) // 2
         out[i] = cv2.copyMakeBorder(patch, top, height - ph - top, left, width - pw - left,
                                     cv2.BORDER_REPLICATE)

@@ -1,0 +1,144 @@
+"""Character crops for the classifier, cut by the runtime's own segmentation.
+
+Rendered plates and the training photos' plates are segmented exactly as at run time; each
+component is labelled by IoU with the true character boxes, so training crops look like the
+crops the classifier will be given.
+
+    python -m export.char_data [--plates 4000] [--seed 1]
+
+writes ``cache/chars-synth-<plates>-<seed>.npz`` and ``cache/chars-real-train.npz``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from edge_alpr.alphabet import CLASSES, REJECT
+from edge_alpr.annotations import CharBox, Photo
+from edge_alpr.geometry import Box
+from edge_alpr.metrics import match
+from edge_alpr.segment import CROP_PAD, CharBoxes, cut_chars, segment
+from export.data import photos, split
+from export.eval_segmentation import MIN_IOU, segmented_plates
+from export.synth.crop import render_plate_crop
+from export.synth.plate import SCHEMES
+
+CACHE_DIR = Path(__file__).resolve().parent.parent / "cache"
+# The classifier's input, height × width: the one place at training time; the runtime reads
+# it from the model. Characters are about 0.6 as wide as tall; 36 rows keep the strokes of
+# the larger plates' letters.
+CHAR_HEIGHT = 36
+CHAR_WIDTH = 20
+# A component overlapping a character less than MIN_IOU but more than this is a piece or
+# a merge of characters: neither a clean character nor clearly none, so it is left out.
+MAX_REJECT_IOU = 0.25
+# The segmentation finds dark ink on a light plate; light-on-dark schemes are left out.
+DARK_INK = tuple(s for s in SCHEMES if sum(s.ink) < sum(s.background))
+
+
+def label_components(boxes: np.ndarray, truth: Sequence[CharBox]) -> list[str | None]:
+    """The class of each segmented box: its character, REJECT, or None when ambiguous."""
+    found = [Box(*b) for b in boxes]
+    hit = match(found, [c.box for c in truth], MIN_IOU)
+    out: list[str | None] = []
+    for b, j in zip(found, hit, strict=True):
+        if j >= 0:
+            out.append(truth[j].label)
+        else:
+            best = max((b.iou(c.box) for c in truth), default=0.0)
+            out.append(REJECT if best < MAX_REJECT_IOU else None)
+    return out
+
+
+def _labelled(crop: np.ndarray, chars: CharBoxes, labels: list[str | None]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    keep = [i for i, lb in enumerate(labels) if lb is not None]
+    kept = CharBoxes(chars.boxes[keep], chars.rows[keep])
+    images = cut_chars(crop, kept, CHAR_HEIGHT, CHAR_WIDTH)
+    return images, np.array([CLASSES.index(labels[i]) for i in keep], np.int64)
+
+
+def synthetic_crops(n_plates: int, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(images, class indices) of the segmented components of each rendered plate."""
+    rng = np.random.default_rng(seed)
+    p = np.array([s.probability for s in DARK_INK])
+    for _ in range(n_plates):
+        scheme = DARK_INK[int(rng.choice(len(DARK_INK), p=p / p.sum()))]
+        image, plate = render_plate_crop(rng, scheme=scheme)
+        crop_box = plate.box.pad(CROP_PAD).clamp(image.shape[1], image.shape[0])
+        x0, y0, _, _ = crop_box.to_int()
+        crop = crop_box.crop(image)
+        chars = segment(crop)
+        truth = [CharBox(c.label, c.box.shift(-x0, -y0)) for c in plate.chars]
+        yield _labelled(crop, chars, label_components(chars.boxes, truth))
+
+
+def real_crops(photo_list: list[Photo]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(images, class indices) of the segmented components of each annotated plate."""
+    for sp in segmented_plates(photo_list):
+        truth = [CharBox(c.label, b) for c, b in zip(sp.plate.chars, sp.truth, strict=True)]
+        yield _labelled(sp.crop, sp.chars, label_components(sp.chars.boxes, truth))
+
+
+def _stack(parts: Iterator[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = zip(*parts, strict=True)
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def synthetic_path(n_plates: int, seed: int) -> Path:
+    return CACHE_DIR / f"chars-synth-{n_plates}-{seed}.npz"
+
+
+REAL_TRAIN_PATH = CACHE_DIR / "chars-real-train.npz"
+
+
+def load_or_build(path: Path, build: Callable[[], tuple[np.ndarray, np.ndarray]]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(images, labels)`` from the cache file, built and saved first when missing."""
+    if not path.is_file():
+        images, labels = build()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, images=images, labels=labels)
+    with np.load(path) as f:
+        return f["images"], f["labels"]
+
+
+def synthetic_set(n_plates: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    return load_or_build(synthetic_path(n_plates, seed),
+                         lambda: _stack(synthetic_crops(n_plates, seed)))
+
+
+def real_train_set() -> tuple[np.ndarray, np.ndarray]:
+    return load_or_build(REAL_TRAIN_PATH, lambda: _stack(real_crops(split(photos())[0])))
+
+
+def real_val_set() -> tuple[np.ndarray, np.ndarray]:
+    """The validation photos' crops, never cached (kept apart from anything trained on)."""
+    return _stack(real_crops(split(photos())[1]))
+
+
+def describe(labels: np.ndarray) -> str:
+    counts = np.bincount(labels, minlength=len(CLASSES))
+    return (f"{len(labels)} crops, {counts[CLASSES.index(REJECT)]} reject; fewest: "
+            + ", ".join(f"{CLASSES[i]} {counts[i]}" for i in np.argsort(counts)[:5]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--plates", type=int, default=4000)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    _, labels = synthetic_set(args.plates, args.seed)
+    print(f"synthetic: {describe(labels)} ({time.perf_counter() - t0:.0f} s)")
+    _, labels = real_train_set()
+    print(f"real train: {describe(labels)}")
+
+
+if __name__ == "__main__":
+    main()
