@@ -1,0 +1,218 @@
+"""Train the character classifier, export it to fp32 and INT8 ONNX, score both on the
+validation photos' real character crops.
+
+    python -m export.train_chars [--minutes 12] [--threads 1]
+    python -m export.train_chars --export-only [--checkpoint runs/chars/last.keras]
+
+Training data: crops the runtime segmentation cuts from rendered plates and from the
+training photos (``export.char_data``). The last epoch is exported; the validation photos
+are only scored, never used to pick anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edge_alpr.alphabet import CLASSES, REJECT
+from edge_alpr.models import CHARS, FP32, INT8, model_file_name, sha256_of
+from edge_alpr.recognizer import Recognizer
+
+from .char_data import CHAR_HEIGHT, CHAR_WIDTH, real_train_set, real_val_set, synthetic_set
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+try:
+    import keras  # noqa: E402
+    import tensorflow as tf  # noqa: E402
+except ImportError as e:  # pragma: no cover - depends on the installed extra
+    raise SystemExit("training needs the export extra: pip install -e '.[export]'") from e
+
+from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
+
+SYNTH_PLATES = 6000
+SYNTH_SEED = 1
+HOLDOUT_PLATES = 300  # rendered with another seed, to watch training
+HOLDOUT_SEED = 2
+# The real training crops (~300) are repeated so they weigh about a tenth of an epoch.
+REAL_REPEAT = 15
+BATCH = 128
+_BOLT_SHARE = 0.25  # of training crops that get a bolt drawn on
+N_CALIBRATION_BATCHES = 16
+RUN_DIR = Path("runs/chars")
+
+
+def build_model(n_classes: int = len(CLASSES)) -> keras.Model:
+    """A small VGG-like CNN: uint8 crops in (scaled inside), class probabilities out."""
+    layers = keras.layers
+    image = keras.Input((CHAR_HEIGHT, CHAR_WIDTH), dtype="uint8", name="image")
+    x = layers.Rescaling(1 / 255)(image)
+    x = layers.Reshape((CHAR_HEIGHT, CHAR_WIDTH, 1))(x)
+    for filters in (16, 32, 64):
+        for _ in range(2):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+            # Momentum 0.9: the default 0.99 lags behind on a training this short.
+            x = layers.BatchNormalization(momentum=0.9)(x)
+            x = layers.ReLU()(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.3)(x)
+    probs = layers.Dense(n_classes, activation="softmax", name="probs")(x)
+    return keras.Model(image, probs, name="chars")
+
+
+def _augment() -> keras.Sequential:
+    """Small shifts and zooms: the segmentation's boxes are off by a pixel or two."""
+    layers = keras.layers
+    return keras.Sequential([layers.RandomTranslation(0.06, 0.1, fill_mode="nearest"),
+                             layers.RandomZoom(0.08, fill_mode="nearest")])
+
+
+def _bolts(x: tf.Tensor) -> tf.Tensor:
+    """A dark or shiny disc on some crops: plate bolts often sit on or beside a character,
+    and the rendered plates have none."""
+    n = tf.shape(x)[0]
+    yy, xx = tf.meshgrid(tf.range(CHAR_HEIGHT, dtype=tf.float32),
+                         tf.range(CHAR_WIDTH, dtype=tf.float32), indexing="ij")
+    u = tf.random.uniform((n, 5))
+    cx, cy = u[:, 0] * CHAR_WIDTH, u[:, 1] * CHAR_HEIGHT
+    radius = 1.5 + 2.5 * u[:, 2]
+    value = tf.where(u[:, 3] < 0.5, 40.0, 220.0)
+    inside = ((xx[None] - cx[:, None, None]) ** 2 + (yy[None] - cy[:, None, None]) ** 2
+              < (radius ** 2)[:, None, None]) & (u[:, 4] < _BOLT_SHARE)[:, None, None]
+    return tf.where(inside, value[:, None, None], x)
+
+
+def dataset(images: np.ndarray, labels: np.ndarray, seed: int) -> tf.data.Dataset:
+    aug = _augment()
+
+    def apply(x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        x = _bolts(aug(tf.cast(x[..., None], tf.float32), training=True)[..., 0])
+        return tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8), y
+
+    return (tf.data.Dataset.from_tensor_slices((images, labels))
+            .shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+            .batch(BATCH).map(apply).prefetch(2))
+
+
+def scores(probs: np.ndarray, labels: np.ndarray) -> dict[str, float | int | list[str]]:
+    """Character accuracy over crops of characters, reject rate over the rest, confusions."""
+    pred = probs.argmax(axis=1)
+    reject = CLASSES.index(REJECT)
+    is_char = labels != reject
+    wrong = [f"{CLASSES[t]}→{CLASSES[p]}" for t, p in zip(labels, pred, strict=True) if t != p]
+    return {"char_accuracy": round(float((pred[is_char] == labels[is_char]).mean()), 4),
+            "chars": int(is_char.sum()),
+            "reject_recall": round(float((pred[~is_char] == reject).mean()), 4)
+            if (~is_char).any() else float("nan"),
+            "rejects": int((~is_char).sum()),
+            "errors": sorted(wrong)}
+
+
+def train(args: argparse.Namespace) -> keras.Model:
+    synth_x, synth_y = synthetic_set(SYNTH_PLATES, SYNTH_SEED)
+    real_x, real_y = real_train_set()
+    hold_x, hold_y = synthetic_set(HOLDOUT_PLATES, HOLDOUT_SEED)
+    x = np.concatenate([synth_x, np.repeat(real_x, REAL_REPEAT, axis=0)])
+    y = np.concatenate([synth_y, np.repeat(real_y, REAL_REPEAT)])
+    print(f"train: {len(synth_y)} synthetic + {len(real_y)}×{REAL_REPEAT} real crops; "
+          f"holdout {len(hold_y)}", flush=True)
+    data = dataset(x, y, args.seed)
+    steps = int(np.ceil(len(y) / BATCH))
+
+    model = build_model()
+    model.compile(optimizer=keras.optimizers.Adam(args.lr),
+                  loss="sparse_categorical_crossentropy")
+    batches = iter(data)
+    model.train_on_batch(*next(batches))  # build and trace
+    t0 = time.perf_counter()
+    for _ in range(5):
+        model.train_on_batch(*next(batches))
+    step_s = (time.perf_counter() - t0) / 5
+    epochs = max(1, int(args.minutes * 60 / (step_s * steps * 1.1)))
+    schedule = keras.optimizers.schedules.CosineDecay(args.lr, epochs * steps, alpha=0.02)
+    model = build_model()  # fresh weights; the probe steps only timed the loop
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    print(f"{step_s * 1e3:.0f} ms/step → {epochs} epochs of {steps} steps", flush=True)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    real_val = real_val_set()
+    with (args.out / "log.csv").open("w", newline="") as f:
+        log = csv.writer(f)
+        log.writerow(["epoch", "loss", "train_acc", "holdout_acc", "real_val_char_acc",
+                      "minutes"])
+        start = time.perf_counter()
+        for epoch in range(1, epochs + 1):
+            h = model.fit(data, epochs=1, verbose=0).history
+            hold = scores(model.predict(hold_x, batch_size=512, verbose=0), hold_y)
+            val = scores(model.predict(real_val[0], batch_size=512, verbose=0), real_val[1])
+            row = [epoch, round(h["loss"][0], 4), round(h["accuracy"][0], 4),
+                   hold["char_accuracy"], val["char_accuracy"],
+                   round((time.perf_counter() - start) / 60, 2)]
+            log.writerow(row)
+            f.flush()
+            print(*row, flush=True)
+            model.save(args.out / "last.keras")
+    return model
+
+
+def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
+    """fp32 and INT8 ONNX with the classes and input size in their metadata, parity, scores."""
+    metadata = {"classes": CLASSES, "input_height": str(CHAR_HEIGHT),
+                "input_width": str(CHAR_WIDTH), "reject_class": REJECT,
+                "input": "uint8 gray N×H×W character crops (edge_alpr.segment.cut_chars)",
+                "output": "N×classes probabilities", "checkpoint": checkpoint}
+    fp32 = export_onnx(model, out / model_file_name(CHARS, FP32), (None, CHAR_HEIGHT, CHAR_WIDTH),
+                       {**metadata, "precision": FP32})
+    rng = np.random.default_rng(0)
+    real_x, _ = real_train_set()
+    synth_x, _ = synthetic_set(HOLDOUT_PLATES, HOLDOUT_SEED)
+    pool = np.concatenate([real_x, synth_x])
+    calibration = [pool[rng.choice(len(pool), 32, replace=False)]
+                   for _ in range(N_CALIBRATION_BATCHES)]
+    parity = max_abs_diff(model, fp32, calibration[:4])
+    int8 = quantize_int8(fp32, out / model_file_name(CHARS, INT8), calibration)
+
+    val_x, val_y = real_val_set()
+    report: dict[str, object] = {"parity_max_abs_diff": parity,
+                                 "input_hw": [CHAR_HEIGHT, CHAR_WIDTH]}
+    for name, path in ((FP32, fp32), (INT8, int8)):
+        recognizer = Recognizer(path, threads=1)
+        report[name] = {"file": path.name, "bytes": path.stat().st_size,
+                        "sha256": sha256_of(path),
+                        "real_validation": scores(recognizer(val_x), val_y)}
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=RUN_DIR, help="checkpoints and log")
+    ap.add_argument("--models", type=Path, default=Path("models"), help="ONNX files")
+    ap.add_argument("--minutes", type=float, default=12.0, help="training time budget")
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--export-only", action="store_true")
+    ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
+    args = ap.parse_args()
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    keras.utils.set_random_seed(args.seed)
+
+    if args.export_only:
+        model = keras.models.load_model(args.checkpoint, compile=False)
+    else:
+        model = train(args)
+    report = export(model, args.models, args.checkpoint.name)
+    (args.out / "export.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    print(json.dumps(report, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
