@@ -45,13 +45,24 @@ def calibration_frames(rng: np.random.Generator) -> list[np.ndarray]:
     return [letterbox(frames[i], INPUT_HW)[0][None, :, :, None] for i in picked]
 
 
-def score(path: Path, threshold: float) -> dict[str, float]:
+SWEEP = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.05))
+
+
+def score(path: Path, threshold: float) -> dict[str, object]:
+    """AP50, recall and false positives on the validation photos at ``threshold``, and the
+    recall / false-positive trade-off over :data:`SWEEP` to show where it was chosen."""
     _, val = split(photos())
     detector = Detector(path, threads=2)
     preds = [[(d.box, d.score) for d in detector(read_gray(p), threshold=0.05)] for p in val]
-    s = detection_score(preds, [[pl.box for pl in p.plates] for p in val], threshold)
+    truth = [[pl.box for pl in p.plates] for p in val]
+    s = detection_score(preds, truth, threshold)
+    sweep = {}
+    for t in SWEEP:
+        st = detection_score(preds, truth, t)
+        sweep[str(t)] = {"recall": round(st.recall, 4), "false_positives": st.false_positives}
     return {"ap50": round(s.ap50, 4), "recall": round(s.recall, 4),
-            "false_positives": s.false_positives, "plates": s.plates, "images": s.images}
+            "false_positives": s.false_positives, "plates": s.plates, "images": s.images,
+            "sweep": sweep}
 
 
 def main() -> None:

@@ -1,0 +1,183 @@
+"""The ``edge-alpr`` command. The only module that configures logging and prints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import EdgeAlprError
+from .image import read_image
+from .inputs import expand
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Read Mongolian licence plates on small CPUs.")
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@app.command()
+def read(
+    paths: Annotated[list[str], typer.Argument(help="Image files, directories or globs.")],
+    json_lines: Annotated[bool, typer.Option("--json", help="One JSON line per image.")] = False,
+    threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
+    provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda, tensorrt, ...")] = None,
+    fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write annotated copies here.")] = None,
+) -> None:
+    """Read the plates in images. Exit code 0 when every image was read, 1 when some failed."""
+    from .pipeline import PlateReader  # keep `--help` fast
+
+    files = list(expand(paths))
+    if not files:
+        raise typer.BadParameter("no input images", param_hint="PATHS")
+    reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
+                         quantized=not fp32)
+    failed = 0
+    taken = {p.resolve() for p in files}  # never write over an input
+    for path in files:
+        t0 = time.perf_counter()
+        try:
+            image = read_image(path)
+            plates = reader.read(image, source=path)
+        except EdgeAlprError as e:
+            failed += 1
+            _emit(json_lines, {"image": str(path), "error": str(e)})
+            continue
+        record = {"image": str(path), "width": image.shape[1], "height": image.shape[0],
+                  "plates": [p.to_dict() for p in plates],
+                  "ms": round((time.perf_counter() - t0) * 1e3, 1)}
+        if out is not None:
+            try:
+                record["annotated"] = str(_write_annotated(out, path, image, plates, taken))
+            except OSError as e:
+                failed += 1
+                record["error"] = f"annotated copy not written: {e}"
+        _emit(json_lines, record)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def video(
+    source: Annotated[str, typer.Argument(help="Video file, camera index (0, 1, ...) or URL.")],
+    every: Annotated[int, typer.Option(min=1, help="Read every Nth frame.")] = 1,
+    threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
+    provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda, tensorrt, ...")] = None,
+) -> None:
+    """Track plates through a video; one JSON line per plate track, its text voted."""
+    import cv2
+
+    from .pipeline import PlateReader
+    from .tracking import PlateTracker
+
+    capture = cv2.VideoCapture(int(source) if source.isdigit() else source)
+    if not capture.isOpened():
+        print(json.dumps({"source": source, "error": "cannot be opened as a video"}))
+        raise typer.Exit(1)
+    reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads)
+    tracker = PlateTracker()
+    frame_index = -1
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frame_index += 1
+            if frame_index % every:
+                continue
+            for track in tracker.update(frame_index, reader.read(frame)):
+                print(json.dumps(track.to_dict(), ensure_ascii=False), flush=True)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C ends the stream: report the open tracks as at its end
+    finally:
+        capture.release()
+    for track in tracker.finish():
+        print(json.dumps(track.to_dict(), ensure_ascii=False), flush=True)
+
+
+def _write_annotated(out: Path, path: Path, image, plates, taken: set[Path]) -> Path:
+    """Save an annotated copy as ``OUT/<name>.alpr.<ext>``, never over a path in ``taken``
+    (the inputs and the copies written so far), which it then joins."""
+    import cv2
+
+    from .draw import annotate
+
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower() if path.suffix.lower() in (".jpg", ".jpeg", ".png") else ".png"
+    target, n = out / f"{path.stem}.alpr{suffix}", 1
+    while target.resolve() in taken:
+        target, n = out / f"{path.stem}.alpr-{n}{suffix}", n + 1
+    if not cv2.imwrite(str(target), annotate(image, plates)):
+        raise OSError(f"{target}: could not be written")
+    taken.add(target.resolve())
+    return target
+
+
+@app.command()
+def info(
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Versions, execution providers, and the bundled models with their checksums."""
+    import platform
+    from importlib.metadata import version
+
+    import onnxruntime
+
+    from .models import PRECISIONS, ROLES, bundled_model
+    from .session import PROVIDERS
+
+    available = onnxruntime.get_available_providers()
+    report: dict = {
+        "edge_alpr": version("edge-alpr"), "python": platform.python_version(),
+        "machine": platform.machine(),
+        "packages": {p: version(p) for p in ("onnxruntime", "opencv-python-headless", "numpy",
+                                             "numba")},
+        "providers": {name: ort in available for name, ort in PROVIDERS.items()},
+        "models": {},
+    }
+    for role in ROLES:
+        for precision in PRECISIONS:
+            try:
+                m = bundled_model(role, precision)
+                report["models"][m.name] = {"path": str(m.path), "sha256": m.sha256,
+                                            "bytes": m.path.stat().st_size}
+            except EdgeAlprError as e:
+                report["models"][f"{role}_{precision}"] = {"error": str(e)}
+    if json_out:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"edge-alpr {report['edge_alpr']} on Python {report['python']} "
+          f"({report['machine']})")
+    for name, v in report["packages"].items():
+        print(f"  {name} {v}")
+    print("providers: " + ", ".join(f"{n}{'' if ok else ' (unavailable)'}"
+                                    for n, ok in report["providers"].items()))
+    for name, m in report["models"].items():
+        print(f"model {name}: " + (m.get("error") or f"{m['sha256']}  {m['bytes']} bytes"))
+
+
+def _emit(json_lines: bool, record: dict) -> None:
+    if json_lines:
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    elif "plates" not in record:
+        print(f"{record['image']}: error: {record['error']}", flush=True)
+    elif not record["plates"]:
+        print(f"{record['image']}: no plate", flush=True)
+    else:
+        for p in record["plates"]:
+            flag = "" if p["matches_pattern"] else "  (non-standard)"
+            print(f"{record['image']}: {p['text'] or '?'}  conf {p['confidence']:.2f}  "
+                  f"{p['layout']}  box {p['box']}{flag}", flush=True)
+
+
+if __name__ == "__main__":
+    app()

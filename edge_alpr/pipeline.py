@@ -1,0 +1,105 @@
+"""The whole reader: frame → plate detections → plate crops → character boxes → character
+probabilities → plate text, with every box in the original image's pixels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .annotations import ONE_ROW, TWO_ROW
+from .detector import Detection, Detector
+from .geometry import Box
+from .image import read_image, to_gray
+from .models import CHARS, DETECTOR, FP32, INT8, bundled_model
+from .plate import Candidate, PlateText, decode_plate
+from .recognizer import Recognizer
+from .segment import CROP_PAD, cut_chars, segment
+
+
+@dataclass(frozen=True)
+class CharRead:
+    box: Box  # in image pixels
+    char: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class PlateResult:
+    box: Box  # in image pixels
+    detection_score: float
+    text: str
+    confidence: float
+    layout: str  # ONE_ROW, TWO_ROW, or "" when no character was read
+    region: str  # region code, "" when none was recognised
+    region_name: str
+    matches_pattern: bool
+    candidates: tuple[Candidate, ...]
+    chars: tuple[CharRead, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready values, boxes as [x0, y0, x1, y1] rounded to 0.1 px."""
+        rnd = lambda b: [round(v, 1) for v in b.as_list()]  # noqa: E731
+        return {
+            "box": rnd(self.box), "score": round(self.detection_score, 4), "text": self.text,
+            "confidence": round(self.confidence, 4), "layout": self.layout,
+            "region": self.region, "region_name": self.region_name,
+            "matches_pattern": self.matches_pattern,
+            "candidates": [{"text": c.text, "confidence": round(c.confidence, 4)}
+                           for c in self.candidates],
+            "chars": [{"box": rnd(c.box), "char": c.char, "confidence": round(c.confidence, 4)}
+                      for c in self.chars],
+        }
+
+
+class PlateReader:
+    """Reads Mongolian plates in images. Models load once; ``read`` keeps no per-call state,
+    so one reader can serve several threads."""
+
+    def __init__(self, providers: str | Sequence[str] = ("cpu",), threads: int | None = None,
+                 quantized: bool = True, detector: Detector | None = None,
+                 recognizer: Recognizer | None = None) -> None:
+        # The detector runs in fp32 either way: its INT8 build is slower on CPUs without VNNI
+        # (benchmarks/detector.py; figures in models/MODEL_CARD.md).
+        self.detector = detector or Detector(
+            bundled_model(DETECTOR, FP32).path, providers, threads)
+        self.recognizer = recognizer or Recognizer(
+            bundled_model(CHARS, INT8 if quantized else FP32).path, providers, threads)
+
+    def read(self, image: np.ndarray | str | Path, source: str | Path | None = None
+             ) -> list[PlateResult]:
+        """All plates in ``image`` (an array, or a path to an image file), best first.
+
+        ``source`` names the array's origin in error messages.
+        """
+        if isinstance(image, (str, Path)):
+            image, source = read_image(image), image
+        gray = to_gray(image, source)
+        return [self.read_plate(gray, det) for det in self.detector(gray)]
+
+    def read_plate(self, gray: np.ndarray, detection: Detection) -> PlateResult:
+        """Read the characters of one detected plate."""
+        h, w = gray.shape
+        x0, y0, x1, y1 = detection.box.pad(CROP_PAD).clamp(w, h).to_int()
+        crop = gray[y0:y1, x0:x1]
+        chars = segment(crop)
+        if len(chars):
+            probs = self.recognizer(cut_chars(crop, chars, *self.recognizer.input_hw))
+            plate = decode_plate(probs, self.recognizer.classes, chars.rows)
+        else:
+            plate = decode_plate(np.zeros((0, len(self.recognizer.classes))),
+                                 self.recognizer.classes)
+        return _result(detection, plate, chars.boxes + [x0, y0, x0, y0], chars.rows)
+
+
+def _result(det: Detection, plate: PlateText, boxes: np.ndarray, rows: np.ndarray
+            ) -> PlateResult:
+    kept = list(plate.kept)
+    reads = tuple(CharRead(Box(*boxes[i]), ch, conf)
+                  for i, ch, conf in zip(kept, plate.text, plate.char_confidences, strict=True))
+    layout = "" if not kept else TWO_ROW if rows[kept].max() > 0 else ONE_ROW
+    return PlateResult(det.box, det.score, plate.text, plate.confidence, layout, plate.region,
+                       plate.region_name, plate.matches_pattern, plate.candidates, reads)
