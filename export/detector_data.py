@@ -22,6 +22,7 @@ TARGET_CHANNELS = 6
 CROP = 256
 BASE_SCALE = INPUT_HW[1] / 1920
 SCALE_RANGE = (0.6, 1.5)
+NEAR_PLATE = 0.75
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,14 @@ def encode_targets(boxes: np.ndarray, out_hw: tuple[int, int], stride: int = STR
     return t
 
 
-def random_crop(rng: np.random.Generator, frame: Frame, size: int = CROP
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """A ``size``² window of the frame at a random deployment scale; boxes in crop pixels."""
+def random_crop(rng: np.random.Generator, frame: Frame, size: int = CROP,
+                near_plate: float = NEAR_PLATE) -> tuple[np.ndarray, np.ndarray]:
+    """A ``size``² window of the frame at a random deployment scale, around a plate with
+    probability ``near_plate`` (else anywhere: the hard negatives); boxes in crop pixels."""
     s = BASE_SCALE * rng.uniform(*SCALE_RANGE) / frame.scale  # crop px per frame px
     span = size / s  # window side in frame pixels
     img_h, img_w = frame.image.shape
-    if len(frame.boxes) and rng.random() < 0.75:
+    if len(frame.boxes) and rng.random() < near_plate:
         x0, y0, x1, y1 = frame.boxes[rng.integers(len(frame.boxes))]
         cx = (x0 + x1) / 2 + rng.uniform(-0.4, 0.4) * span
         cy = (y0 + y1) / 2 + rng.uniform(-0.4, 0.4) * span
@@ -103,12 +105,13 @@ def photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
 
 
 def make_batch(rng: np.random.Generator, frames: list[Frame], weights: np.ndarray,
-               batch: int, size: int = CROP) -> tuple[np.ndarray, np.ndarray]:
+               batch: int, size: int = CROP, near_plate: float = NEAR_PLATE
+               ) -> tuple[np.ndarray, np.ndarray]:
     """``batch`` augmented crops drawn from ``frames`` with probabilities ``weights``."""
     xs = np.empty((batch, size, size, 1), np.uint8)
     ys = np.empty((batch, size // STRIDE, size // STRIDE, TARGET_CHANNELS), np.float32)
     for i, j in enumerate(rng.choice(len(frames), size=batch, p=weights)):
-        crop, boxes = random_crop(rng, frames[j], size)
+        crop, boxes = random_crop(rng, frames[j], size, near_plate)
         xs[i, :, :, 0] = photometric(rng, crop)
         ys[i] = encode_targets(boxes, (size // STRIDE, size // STRIDE))
     return xs, ys

@@ -13,6 +13,7 @@ import csv
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from edge_alpr.detector import Detection, decode, letterbox  # noqa: E402
 from edge_alpr.metrics import DetectionScore, detection_score  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
-from .detector_data import Frame, make_batch  # noqa: E402
+from .detector_data import NEAR_PLATE, Frame, make_batch  # noqa: E402
 from .detector_model import INPUT_HW, STRIDE, build_detector  # noqa: E402
 
 SCENE_DIR = Path("cache/scenes")
@@ -96,6 +97,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--scenes", type=Path, default=SCENE_DIR)
+    ap.add_argument("--near-plate", type=float, default=NEAR_PLATE,
+                    help="share of crops centred near a plate (the rest are anywhere)")
+    ap.add_argument("--init", type=Path, help="start from this checkpoint (fine-tuning)")
     args = ap.parse_args()
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -110,13 +114,16 @@ def main() -> None:
           f"{len(val)} validation photos", flush=True)
 
     model = build_detector((None, None))
+    if args.init:
+        model.set_weights(keras.models.load_model(args.init, compile=False).get_weights())
     # Time the first steps to fit a cosine schedule into the budget.
-    probe = make_batch(rng, frames, weights, args.batch)
+    batch_of = partial(make_batch, rng, frames, weights, args.batch, near_plate=args.near_plate)
+    probe = batch_of()
     model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=detector_loss)
     model.train_on_batch(*probe)
     t0 = time.perf_counter()
     for _ in range(3):
-        model.train_on_batch(*make_batch(rng, frames, weights, args.batch))
+        model.train_on_batch(*batch_of())
     step_s = (time.perf_counter() - t0) / 3
     epochs = max(1, int(args.minutes * 60 / (step_s * args.steps_per_epoch * 1.05)))
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, epochs * args.steps_per_epoch,
@@ -130,12 +137,12 @@ def main() -> None:
         start = time.perf_counter()
         # One thread makes the next batch while TensorFlow (which releases the GIL) trains.
         pool = ThreadPoolExecutor(1)
-        next_batch = pool.submit(make_batch, rng, frames, weights, args.batch)
+        next_batch = pool.submit(batch_of)
         for epoch in range(1, epochs + 1):
             losses = []
             for _ in range(args.steps_per_epoch):
                 batch = next_batch.result()
-                next_batch = pool.submit(make_batch, rng, frames, weights, args.batch)
+                next_batch = pool.submit(batch_of)
                 losses.append(float(model.train_on_batch(*batch)))
             score = evaluate(model, val)
             minutes = (time.perf_counter() - start) / 60

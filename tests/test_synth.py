@@ -167,3 +167,11 @@ def test_contact_sheet_command_writes_png(tmp_path):
     image = cv2.imread(str(out))
     assert image is not None
     assert (image.shape[1], image.shape[0]) == sheet_size(4)
+
+
+def test_scene_smaller_than_the_plate_pastes_nothing_instead_of_failing():
+    from export.synth.scene import render_scene
+
+    tiny = np.full((30, 40), 128, np.uint8)
+    scene = render_scene(np.random.default_rng(0), tiny, [], n_plates=2)
+    assert scene.plates == () and scene.image.shape == tiny.shape

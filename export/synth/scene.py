@@ -32,10 +32,16 @@ def _placed_quad(rng: np.random.Generator, quad: np.ndarray, size: tuple[int, in
     w, h = size
     lo, hi = quad.min(axis=0), quad.max(axis=0)
     bw, bh = hi - lo
+    if bw + 4 > w or bh + 4 > h:  # the plate does not fit at all
+        return None
+    # Real plates sit in the middle band of the frame (cars at the kerb); a small image
+    # (a region given by the caller) is used whole.
+    y_lo, y_hi = max(bh / 2 + 2, 0.25 * h), min(h - bh / 2 - 2, 0.9 * h)
+    if y_hi < y_lo:
+        y_lo, y_hi = bh / 2 + 2, h - bh / 2 - 2
     for _ in range(_PLACE_TRIES):
-        # Real plates sit in the middle band of the frame (cars at the kerb).
         cx = rng.uniform(bw / 2 + 2, w - bw / 2 - 2)
-        cy = rng.uniform(max(bh / 2 + 2, 0.25 * h), min(h - bh / 2 - 2, 0.9 * h))
+        cy = rng.uniform(y_lo, y_hi)
         box = Box(cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2)
         if all(box.pad(_KEEP_OUT).iou(t.pad(_KEEP_OUT)) == 0 for t in taken):
             taken.append(box)
