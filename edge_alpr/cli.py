@@ -165,6 +165,40 @@ def info(
         print(f"model {name}: " + (m.get("error") or f"{m['sha256']}  {m['bytes']} bytes"))
 
 
+@app.command("eval")
+def eval_(
+    source: Annotated[Path, typer.Argument(help="Pascal VOC folder or plates CSV.")],
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
+    fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
+) -> None:
+    """Detection AP50 and recall, exact plate text and character accuracy, misses listed."""
+    from dataclasses import asdict
+
+    from .evaluate import evaluate, load_annotations
+    from .pipeline import PlateReader
+
+    try:
+        photos = load_annotations(source)
+        report = evaluate(PlateReader(threads=threads, quantized=not fp32), photos)
+    except EdgeAlprError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise typer.Exit(1) from e
+    if json_out:
+        print(json.dumps({**asdict(report), "exact_rate": report.exact_rate},
+                         ensure_ascii=False, indent=1))
+        return
+    print(f"{report.images} images, {report.plates} plates")
+    print(f"detection: AP50 {report.ap50:.3f}, recall {report.recall:.3f}, "
+          f"false positives {report.false_positives}")
+    print(f"plates read exactly: {report.exact}/{report.plates} ({report.exact_rate:.1%}); "
+          f"character accuracy {report.char_accuracy:.1%}")
+    for m in report.misses:
+        what = ("false positive" if not m.truth else "not found" if not m.detected
+                else "misread")
+        print(f"  {m.image}: {what}: truth {m.truth or '-'} read {m.read or '-'}")
+
+
 def _emit(json_lines: bool, record: dict) -> None:
     if json_lines:
         print(json.dumps(record, ensure_ascii=False), flush=True)

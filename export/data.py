@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,3 +79,27 @@ def char_crops(photo_list: list[Photo]) -> Iterator[tuple[CharBox, np.ndarray]]:
         for plate in photo.plates:
             for char in plate.chars:
                 yield char, char.box.crop(image).copy()
+
+
+def write_split_csv(photo_list: list[Photo], path: Path) -> None:
+    """A plates CSV of ``photo_list`` with absolute image paths, for ``edge-alpr eval``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["image", "xmin", "ymin", "xmax", "ymax", "text", "layout"])
+        for photo in photo_list:
+            for plate in photo.plates:
+                out.writerow([photo.path.resolve(), *(round(v) for v in plate.box.as_list()),
+                              plate.text, plate.layout])
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write the train/validation split as plates CSVs.")
+    ap.add_argument("--out", type=Path, default=Path("out"))
+    args = ap.parse_args()
+    train, val = split(photos())
+    write_split_csv(train, args.out / "train.csv")
+    write_split_csv(val, args.out / "val.csv")
+    print(f"{args.out / 'train.csv'}: {len(train)} photos; {args.out / 'val.csv'}: {len(val)}")
