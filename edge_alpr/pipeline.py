@@ -81,18 +81,21 @@ class PlateReader:
         return [self.read_plate(gray, det) for det in self.detector(gray)]
 
     def read_plate(self, gray: np.ndarray, detection: Detection) -> PlateResult:
-        """Read the characters of one detected plate."""
-        h, w = gray.shape
-        x0, y0, x1, y1 = detection.box.pad(CROP_PAD).clamp(w, h).to_int()
-        crop = gray[y0:y1, x0:x1]
-        chars = segment(crop)
-        if len(chars):
-            probs = self.recognizer(cut_chars(crop, chars, *self.recognizer.input_hw))
-            plate = decode_plate(probs, self.recognizer.classes, chars.rows)
-        else:
-            plate = decode_plate(np.zeros((0, len(self.recognizer.classes))),
-                                 self.recognizer.classes)
-        return _result(detection, plate, chars.boxes + [x0, y0, x0, y0], chars.rows)
+        return read_plate(gray, detection, self.recognizer)
+
+
+def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer) -> PlateResult:
+    """Read the characters of one detected plate in a grayscale frame."""
+    h, w = gray.shape
+    x0, y0, x1, y1 = detection.box.pad(CROP_PAD).clamp(w, h).to_int()
+    crop = gray[y0:y1, x0:x1]
+    chars = segment(crop)
+    if len(chars):
+        probs = recognizer(cut_chars(crop, chars, *recognizer.input_hw))
+    else:
+        probs = np.zeros((0, len(recognizer.classes)))
+    plate = decode_plate(probs, recognizer.classes, chars.rows)
+    return _result(detection, plate, chars.boxes + [x0, y0, x0, y0], chars.rows)
 
 
 def _result(det: Detection, plate: PlateText, boxes: np.ndarray, rows: np.ndarray
