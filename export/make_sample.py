@@ -40,19 +40,25 @@ def draw_car(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, shade: float) 
     return x0 + w // 4, y0 + h // 2, x1 - w // 4, y1 - h // 6
 
 
+def street(rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A 1920×1080 float gray street with the cars of :data:`CARS`, and their bumper regions."""
+    img = np.empty((1080, 1920), np.float32)
+    img[:600] = np.linspace(205, 160, 600)[:, None]  # wall
+    img[600:] = np.linspace(120, 90, 480)[:, None]  # ground
+    img += synthetic_background(rng, 1080, 1920).astype(np.float32) * 0.15 - 20
+    bumpers = [draw_car(img, *car, shade=float(rng.uniform(110, 170))) for _, *car in CARS]
+    return img, bumpers
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path("samples"))
     ap.add_argument("--seed", type=int, default=SEED)
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
-    img = np.empty((1080, 1920), np.float32)
-    img[:600] = np.linspace(205, 160, 600)[:, None]  # wall
-    img[600:] = np.linspace(120, 90, 480)[:, None]  # ground
-    img += synthetic_background(rng, 1080, 1920).astype(np.float32) * 0.15 - 20
+    img, bumpers = street(rng)
     truth = []
-    for text, *car in CARS:
-        bx0, by0, bx1, by1 = draw_car(img, *car, shade=float(rng.uniform(110, 170)))
+    for (text, *_), (bx0, by0, bx1, by1) in zip(CARS, bumpers, strict=True):
         region = np.clip(img[by0:by1, bx0:bx1], 0, 255).astype(np.uint8)
         scene = render_scene(rng, region, [], n_plates=1, texts=[text])
         img[by0:by1, bx0:bx1] = scene.image

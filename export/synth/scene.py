@@ -60,10 +60,11 @@ def _match_light(rng: np.random.Generator, plate: np.ndarray, context: np.ndarra
 
 
 def _paste(rng: np.random.Generator, image: np.ndarray, layout: str, text: str | None,
-           taken: list[Box]) -> PlateAnnotation | None:
-    """One synthetic plate drawn into ``image`` in place; its annotation in image pixels."""
+           taken: list[Box], width: float | None = None) -> PlateAnnotation | None:
+    """One synthetic plate drawn into ``image`` in place; its annotation in image pixels.
+    ``width`` is the plate's width before the view warp (px), drawn as in real photos if None."""
     h, w = image.shape[:2]
-    target = plate_width(rng, layout)
+    target = plate_width(rng, layout) if width is None else width
     plate = render_plate(rng, text, layout, px_per_mm=target / PLATE_MM[layout][0])
     hom = view_homography(rng, plate.quad)
     quad = cv2.perspectiveTransform(plate.quad.reshape(-1, 1, 2).astype(np.float64), hom)
@@ -103,9 +104,11 @@ def _paste(rng: np.random.Generator, image: np.ndarray, layout: str, text: str |
 
 def render_scene(rng: np.random.Generator, background: np.ndarray,
                  real_plates: Sequence[PlateAnnotation], n_plates: int | None = None,
-                 texts: Sequence[str] | None = None) -> Scene:
+                 texts: Sequence[str] | None = None, layouts: Sequence[str] | None = None,
+                 widths: Sequence[float] | None = None) -> Scene:
     """``n_plates`` (1–3 when None) synthetic plates pasted into a copy of ``background`` (a
-    training photo, grayscale or BGR), away from its ``real_plates``.
+    training photo, grayscale or BGR), away from its ``real_plates``. ``texts``, ``layouts``
+    and ``widths`` (px) force those of each plate; they are drawn at random when None.
 
     The returned plates are the pasted ones (with character boxes) followed by the real ones.
     Fewer than ``n_plates`` are pasted when the photo has no free room left.
@@ -116,9 +119,9 @@ def render_scene(rng: np.random.Generator, background: np.ndarray,
     taken = [p.box for p in real_plates]
     pasted = []
     for i in range(n_plates):
-        layout = LAYOUTS[int(rng.random() < 0.45)]
+        layout = LAYOUTS[int(rng.random() < 0.45)] if layouts is None else layouts[i]
         text = None if texts is None else texts[i]
-        ann = _paste(rng, image, layout, text, taken)
+        ann = _paste(rng, image, layout, text, taken, None if widths is None else widths[i])
         if ann is not None:
             pasted.append(ann)
     return Scene(image, tuple(pasted) + tuple(real_plates))
