@@ -34,6 +34,12 @@ _BACKGROUND_KERNEL = 15
 _CLAHE_CLIP = 2.0
 _CLAHE_GRID = (4, 4)
 _SQUARE3 = np.ones((3, 3), np.uint8)
+# Characters fused into one component are cut at the ink projection's minimum within this
+# fraction of a character width of where the even cut would fall.
+_CUT_WINDOW = 0.25
+# A component is judged against the components of its row whose height is within this
+# factor of its own.
+_MATE_HEIGHT = 1.25
 # Context kept around a character box when it is cut for the classifier, as a fraction of
 # its height on each side.
 _CHAR_MARGIN = 0.08
@@ -60,11 +66,22 @@ class SegmentParams:
     # Characters of a plate are alike in height: the two-row plates' letters are >= 0.7 of
     # the median; smaller components are bolts, dirt and the MNG oval.
     min_relative_height: float = 0.6
+    # A character cut by the crop's edge (a tight detector box) touches it with a short
+    # stretch of stroke; bars, the frame and clutter along the edge with much of their side.
+    # Kept when at most this fraction of the side facing the edge lies on it.
+    max_border_contact: float = 0.3
+    # A component this many times as wide as the median of its row's characters (and as
+    # tall) is round(ratio) characters fused, up to max_fused of them; single annotated
+    # characters are at most 1.4 times their row's median width.
+    fused_width: float = 1.7
+    max_fused: int = 3
 
     def __post_init__(self) -> None:
         if not (0 < self.min_height < self.max_height and 0 < self.min_aspect
                 < self.split_aspect <= self.max_aspect and 0 <= self.min_fill < 1
-                and self.max_erosions >= 0 and 0 <= self.min_relative_height < 1):
+                and self.max_erosions >= 0 and 0 <= self.min_relative_height < 1
+                and 0 <= self.max_border_contact < 1 and self.fused_width > 1
+                and self.max_fused >= 2):
             raise ValueError(f"inconsistent segmentation parameters: {self}")
 
 
@@ -129,32 +146,98 @@ def binarize(crop: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 def find_components(binary: np.ndarray, params: SegmentParams = DEFAULT_PARAMS) -> np.ndarray:
     """Character-sized 8-connected components of a binary image, as (N, 4) int64 boxes
-    ``x0, y0, x1, y1`` in no particular order; none touches the image border."""
+    ``x0, y0, x1, y1`` in no particular order; one touches the image border only with a
+    short stretch of its side."""
     if binary.ndim != 2 or binary.dtype != np.uint8:
         raise InvalidImageError("binary image", f"expected H×W uint8, got {binary.shape} "
                                 f"{binary.dtype}")
+    p = params
     height, width = binary.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     x, y, w, h, area = stats[1:].T
-    # A component touches the border exactly when its bounding box does.
-    inside = (x > 0) & (y > 0) & (x + w < width) & (y + h < height)
-    fits = _fits(w, h, area, params, height)
-    accept = inside & fits & (w <= params.split_aspect * h)
-    found = [np.stack([x, y, x + w, y + h], axis=1)[accept]]
-    for i in np.flatnonzero(~accept & (h >= params.min_height * height)):
+    # Pixels of each component on the left/right and top/bottom edges, against its side.
+    side = np.bincount(np.concatenate([labels[:, 0], labels[:, -1]]), minlength=n)[1:] / h
+    top = np.bincount(np.concatenate([labels[0], labels[-1]]), minlength=n)[1:] / w
+    clear = np.maximum(side, top) <= p.max_border_contact
+    shaped = _fits(w, h, area, p, height, np.inf)
+    fits = shaped & (w <= p.max_aspect * h)
+    accept = clear & fits & (w <= p.split_aspect * h)
+    boxes = np.stack([x, y, x + w, y + h], axis=1)
+    found = [boxes[accept]]
+    # Components standing as one box, or too wide for one: maybe characters fused.
+    whole = list(np.flatnonzero(accept))
+    for i in np.flatnonzero(~accept & (h >= p.min_height * height)):
         mask = (labels[y[i]:y[i] + h[i], x[i]:x[i] + w[i]] == i + 1).view(np.uint8)
-        parts = _split(mask, int(x[i]), int(y[i]), 0, params, binary.shape)
+        parts = _split(mask, int(x[i]), int(y[i]), 0, p, binary.shape)
         if parts:
             found.append(np.array(parts, dtype=np.int64))
-        elif inside[i] and fits[i]:
-            found.append(np.array([[x[i], y[i], x[i] + w[i], y[i] + h[i]]]))
-    return np.concatenate(found).astype(np.int64).reshape(-1, 4)
+        elif clear[i] and shaped[i]:
+            whole.append(i)
+    found.append(boxes[[i for i in whole if not accept[i] and fits[i]]])
+    out = np.concatenate(found).astype(np.int64).reshape(-1, 4)
+    return _split_fused(out, boxes[whole], labels, np.array(whole, dtype=np.int64) + 1, p)
+
+
+def _split_fused(out: np.ndarray, whole: np.ndarray, labels: np.ndarray, ids: np.ndarray,
+                 p: SegmentParams) -> np.ndarray:
+    """``out`` with each box of ``whole`` (component ``ids``) that is as wide as several
+    characters of its row cut into them at the minima of its column ink sums; wide boxes
+    that are not cut are dropped (they are no box of ``out``)."""
+    if len(whole) == 0 or len(out) == 0:
+        return out
+    height = labels.shape[0]
+    wh = out[:, 2:] - out[:, :2]
+    cy = (out[:, 1] + out[:, 3]) / 2
+    ww, hw = whole[:, 2] - whole[:, 0], whole[:, 3] - whole[:, 1]
+    # Only boxes as tall as the plate's characters (see order_chars) judge and are judged.
+    tall = p.min_relative_height * np.median(wh[:, 1])
+    # Row mates: other boxes centred within this one's rows and about as tall.
+    mates = ((cy >= whole[:, 1:2]) & (cy <= whole[:, 3:4]) & (wh[:, 1] >= tall)
+             & (wh[:, 1] * _MATE_HEIGHT >= hw[:, None]) & (wh[:, 1] <= _MATE_HEIGHT * hw[:, None])
+             & np.any(out[None, :, :] != whole[:, None, :], axis=2)) & (hw[:, None] >= tall)
+    cut: list[np.ndarray] = []
+    keep = np.ones(len(out), bool)
+    for j in np.flatnonzero(mates.any(axis=1)):
+        typical = float(np.median(wh[mates[j], 0]))
+        k = round(ww[j] / typical)
+        if ww[j] < p.fused_width * typical or k > p.max_fused:
+            continue
+        x0, y0, x1, y1 = whole[j]
+        mask = labels[y0:y1, x0:x1] == ids[j]
+        pieces = _cut(mask, k, p, height) + [x0, y0, x0, y0]
+        if len(pieces):
+            cut.append(pieces)
+            keep &= np.any(out != whole[j], axis=1)
+    return np.concatenate([out[keep], *cut]).reshape(-1, 4)
+
+
+def _cut(mask: np.ndarray, k: int, p: SegmentParams, height: int) -> np.ndarray:
+    """The character-like pieces of ``mask`` cut into ``k`` at the columns of least ink near
+    the even cuts, as boxes around their ink in mask pixels."""
+    ink = mask.sum(axis=0)
+    w = mask.shape[1]
+    edges = [0]
+    for i in range(1, k):
+        lo = max(1, int(np.floor((i - _CUT_WINDOW) * w / k)))
+        hi = min(w - 1, int(np.ceil((i + _CUT_WINDOW) * w / k)))
+        edges.append(lo + int(np.argmin(ink[lo:hi + 1])))
+    edges.append(w)
+    pieces = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        cols = np.flatnonzero(ink[a:b])
+        rows = np.flatnonzero(mask[:, a:b].any(axis=1))
+        if len(cols) == 0:
+            continue
+        box = (a + cols[0], rows[0], a + cols[-1] + 1, rows[-1] + 1)
+        if _fits(box[2] - box[0], box[3] - box[1], int(ink[a:b].sum()), p, height, p.max_aspect):
+            pieces.append(box)
+    return np.array(pieces, dtype=np.int64).reshape(-1, 4)
 
 
 def _fits(w: np.ndarray | int, h: np.ndarray | int, area: np.ndarray | int, p: SegmentParams,
-          height: int) -> np.ndarray | bool:
+          height: int, max_aspect: float) -> np.ndarray | bool:
     return ((h >= p.min_height * height) & (h <= p.max_height * height)
-            & (w >= p.min_aspect * h) & (w <= p.max_aspect * h) & (area >= p.min_fill * w * h))
+            & (w >= p.min_aspect * h) & (w <= max_aspect * h) & (area >= p.min_fill * w * h))
 
 
 def _split(mask: np.ndarray, x0: int, y0: int, erosions: int, p: SegmentParams,
@@ -174,7 +257,7 @@ def _split(mask: np.ndarray, x0: int, y0: int, erosions: int, p: SegmentParams,
         box = (x0 + x - e, y0 + y - e, x0 + x + w + e, y0 + y + h + e)
         bw, bh = w + 2 * e, h + 2 * e
         inside = box[0] > 0 and box[1] > 0 and box[2] < width and box[3] < height
-        fits = bool(_fits(bw, bh, area, p, height))
+        fits = bool(_fits(bw, bh, area, p, height, p.max_aspect))
         if inside and fits and bw <= p.split_aspect * bh:
             out.append(box)
         elif bh >= p.min_height * height:

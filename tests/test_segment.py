@@ -75,12 +75,42 @@ def test_drawn_digits_are_all_found_at_any_size(width, height):
     assert len(chars) <= len(truth) + 2
 
 
-def test_a_blob_touching_the_border_is_dropped():
+def test_a_bar_along_the_border_is_dropped():
     image, truth = plate(["4253"], 300, 90, frame=False)
-    image[20:70, 0:14] = 30  # a character-sized dark bar cut by the crop's left edge
+    image[20:70, 0:4] = 30  # a character-high dark bar lying on the crop's left edge
     chars = segment(image)
     assert all(found(chars, truth))
-    assert chars.boxes[:, 0].min() > 14
+    assert chars.boxes[:, 0].min() > 4
+
+
+@pytest.mark.parametrize("side,cut", [("left", 1), ("left", 2), ("right", 1)])
+def test_a_character_cut_by_the_crop_edge_is_still_found(side, cut):
+    # A detector box a little too tight: the crop ends ``cut`` px inside the outer "4" or
+    # "3"; the 3's round back loses more of its side to the edge, so it is cut less.
+    image, truth = plate(["4253"], 300, 90, frame=False)
+    if side == "left":
+        x0 = truth[0].to_int()[0] + cut
+        image, truth = image[:, x0:], [truth[0].shift(-x0, 0)]
+    else:
+        x1 = truth[-1].to_int()[2] - cut
+        image, truth = image[:, :x1], [Box(truth[-1].x0, truth[-1].y0, x1, truth[-1].y1)]
+    chars = segment(image)
+    assert all(found(chars, truth))
+    assert_same(chars, reference_segment(image))
+
+
+def test_two_touching_characters_are_split():
+    image, truth = plate(["4253 918"], 420, 90)
+    two, five = truth[1].to_int(), truth[2].to_int()
+    shift = five[0] - two[2] + 5  # the "5" moved left until it overlaps the "2" by 5 px
+    glyph = image[:, five[0]:five[2]].copy()
+    image[:, five[0]:five[2]] = image[:, five[2]:five[2] + 1]  # background there
+    image[:, five[0] - shift:five[2] - shift] = np.minimum(
+        image[:, five[0] - shift:five[2] - shift], glyph)
+    truth[2] = truth[2].shift(-shift, 0)
+    chars = segment(image)  # two erosions do not part them; the ink projection does
+    assert all(found(chars, truth)), chars.boxes
+    assert_same(chars, reference_segment(image))
 
 
 def test_a_character_glued_to_the_frame_is_still_found():
