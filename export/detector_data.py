@@ -8,7 +8,7 @@ to the detector's 640-px input, so training samples scales around 640/1920 of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -30,6 +30,8 @@ class Frame:
     image: np.ndarray  # grayscale uint8
     boxes: np.ndarray  # (N, 4) float x0, y0, x1, y1 in this image's pixels
     scale: float = 1.0  # this image's size relative to the original 1920×1080 photo
+    hard: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    """Boxes a previous detector wrongly called plates (hard negatives), same pixels."""
 
 
 def encode_targets(boxes: np.ndarray, out_hw: tuple[int, int], stride: int = STRIDE
@@ -58,14 +60,19 @@ def encode_targets(boxes: np.ndarray, out_hw: tuple[int, int], stride: int = STR
 
 
 def random_crop(rng: np.random.Generator, frame: Frame, size: int = CROP,
-                near_plate: float = NEAR_PLATE) -> tuple[np.ndarray, np.ndarray]:
-    """A ``size``² window of the frame at a random deployment scale, around a plate with
-    probability ``near_plate`` (else anywhere: the hard negatives); boxes in crop pixels."""
+                near_plate: float = NEAR_PLATE, near_hard: float = 0.0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A ``size``² window of the frame at a random deployment scale: around a plate with
+    probability ``near_plate``, around a hard negative with ``near_hard``, else anywhere;
+    boxes in crop pixels."""
     s = BASE_SCALE * rng.uniform(*SCALE_RANGE) / frame.scale  # crop px per frame px
     span = size / s  # window side in frame pixels
     img_h, img_w = frame.image.shape
-    if len(frame.boxes) and rng.random() < near_plate:
-        x0, y0, x1, y1 = frame.boxes[rng.integers(len(frame.boxes))]
+    pick = rng.random()
+    centres = (frame.boxes if pick < near_plate else
+               frame.hard if pick < near_plate + near_hard else frame.boxes[:0])
+    if len(centres):
+        x0, y0, x1, y1 = centres[rng.integers(len(centres))]
         cx = (x0 + x1) / 2 + rng.uniform(-0.4, 0.4) * span
         cy = (y0 + y1) / 2 + rng.uniform(-0.4, 0.4) * span
     else:
@@ -105,13 +112,13 @@ def photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
 
 
 def make_batch(rng: np.random.Generator, frames: list[Frame], weights: np.ndarray,
-               batch: int, size: int = CROP, near_plate: float = NEAR_PLATE
-               ) -> tuple[np.ndarray, np.ndarray]:
+               batch: int, size: int = CROP, near_plate: float = NEAR_PLATE,
+               near_hard: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """``batch`` augmented crops drawn from ``frames`` with probabilities ``weights``."""
     xs = np.empty((batch, size, size, 1), np.uint8)
     ys = np.empty((batch, size // STRIDE, size // STRIDE, TARGET_CHANNELS), np.float32)
     for i, j in enumerate(rng.choice(len(frames), size=batch, p=weights)):
-        crop, boxes = random_crop(rng, frames[j], size, near_plate)
+        crop, boxes = random_crop(rng, frames[j], size, near_plate, near_hard)
         xs[i, :, :, 0] = photometric(rng, crop)
         ys[i] = encode_targets(boxes, (size // STRIDE, size // STRIDE))
     return xs, ys

@@ -13,6 +13,7 @@ import csv
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -24,7 +25,8 @@ import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
 from edge_alpr.annotations import Photo  # noqa: E402
-from edge_alpr.detector import Detection, decode, letterbox  # noqa: E402
+from edge_alpr.detector import Detection, Detector, decode, letterbox  # noqa: E402
+from edge_alpr.geometry import Box  # noqa: E402
 from edge_alpr.metrics import DetectionScore, detection_score  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
@@ -68,6 +70,20 @@ def load_frames(train: list[Photo], scene_dir: Path, real_share: float
     return real + synth, w
 
 
+def mine_hard_negatives(frames: list[Frame], detector_path: Path,
+                        threshold: float = 0.2) -> list[Frame]:
+    """The frames with the detections of ``detector_path`` that overlap no plate attached as
+    hard negatives."""
+    detector = Detector(detector_path, threads=2)
+    out = []
+    for f in frames:
+        truth = [Box(*b) for b in f.boxes]
+        hard = [d.box.as_list() for d in detector(f.image, threshold=threshold)
+                if all(d.box.iou(t) < 0.1 for t in truth)]
+        out.append(replace(f, hard=np.array(hard, np.float32).reshape(-1, 4)))
+    return out
+
+
 def predict_frames(model: keras.Model, gray_frames: list[np.ndarray], threshold: float
                    ) -> list[list[Detection]]:
     out = []
@@ -100,6 +116,10 @@ def main() -> None:
     ap.add_argument("--near-plate", type=float, default=NEAR_PLATE,
                     help="share of crops centred near a plate (the rest are anywhere)")
     ap.add_argument("--init", type=Path, help="start from this checkpoint (fine-tuning)")
+    ap.add_argument("--mine", type=Path, help="ONNX detector whose false positives on the "
+                    "training frames become hard negatives")
+    ap.add_argument("--near-hard", type=float, default=0.25,
+                    help="share of crops centred on a hard negative (with --mine)")
     args = ap.parse_args()
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -117,7 +137,14 @@ def main() -> None:
     if args.init:
         model.set_weights(keras.models.load_model(args.init, compile=False).get_weights())
     # Time the first steps to fit a cosine schedule into the budget.
-    batch_of = partial(make_batch, rng, frames, weights, args.batch, near_plate=args.near_plate)
+    near_hard = 0.0
+    if args.mine:
+        frames = mine_hard_negatives(frames, args.mine)
+        near_hard = args.near_hard
+        print(f"{sum(len(f.hard) for f in frames)} hard negatives in "
+              f"{sum(len(f.hard) > 0 for f in frames)} frames", flush=True)
+    batch_of = partial(make_batch, rng, frames, weights, args.batch, near_plate=args.near_plate,
+                       near_hard=near_hard)
     probe = batch_of()
     model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=detector_loss)
     model.train_on_batch(*probe)
