@@ -14,6 +14,7 @@ import typer
 from .errors import EdgeAlprError
 from .image import read_image
 from .inputs import expand
+from .pipeline import MIN_CHARS, PlateReader
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read Mongolian licence plates on small CPUs.")
@@ -33,15 +34,15 @@ def read(
     provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda, tensorrt, ...")] = None,
     fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write annotated copies here.")] = None,
+    min_chars: Annotated[int, typer.Option(
+        min=0, help="Report plates read as at least this many characters.")] = MIN_CHARS,
 ) -> None:
     """Read the plates in images. Exit code 0 when every image was read, 1 when some failed."""
-    from .pipeline import PlateReader  # keep `--help` fast
-
     files = list(expand(paths))
     if not files:
         raise typer.BadParameter("no input images", param_hint="PATHS")
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
-                         quantized=not fp32)
+                         quantized=not fp32, min_chars=min_chars)
     failed = 0
     taken = {p.resolve() for p in files}  # never write over an input
     for path in files:
@@ -76,7 +77,6 @@ def video(
     """Track plates through a video; one JSON line per plate track, its text voted."""
     import cv2
 
-    from .pipeline import PlateReader
     from .tracking import PlateTracker
 
     capture = cv2.VideoCapture(int(source) if source.isdigit() else source)
@@ -176,8 +176,6 @@ def eval_(
     from dataclasses import asdict
 
     from .evaluate import evaluate, load_annotations
-    from .pipeline import PlateReader
-
     try:
         photos = load_annotations(source)
         report = evaluate(PlateReader(threads=threads, quantized=not fp32), photos)

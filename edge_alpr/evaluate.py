@@ -65,7 +65,7 @@ def evaluate(reader: PlateReader, photos: Iterable[Photo]) -> EvalReport:
         n_images += 1
         gray = to_gray(read_image(photo.path), photo.path)
         detections = reader.detector(gray, threshold=LOW_THRESHOLD)
-        results = [reader.read_plate(gray, d) for d in detections if d.score >= threshold]
+        results = reader.read_detections(gray, [d for d in detections if d.score >= threshold])
         scored = [(d.box, d.score) for d in detections]
         truth = [p.box for p in photo.plates]
         preds.append(scored)

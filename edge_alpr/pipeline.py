@@ -42,7 +42,7 @@ class PlateResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, boxes as [x0, y0, x1, y1] rounded to 0.1 px."""
-        rnd = lambda b: [round(v, 1) for v in b.as_list()]  # noqa: E731
+        rnd = lambda b: [round(float(v), 1) for v in b.as_list()]  # noqa: E731
         return {
             "box": rnd(self.box), "score": round(self.detection_score, 4), "text": self.text,
             "confidence": round(self.confidence, 4), "layout": self.layout,
@@ -55,13 +55,22 @@ class PlateResult:
         }
 
 
+# A plate has 7 characters; a detection read as fewer than this is not reported (it is a
+# wheel, a window or a sign the detector took for a plate).
+MIN_CHARS = 5
+
+
 class PlateReader:
     """Reads Mongolian plates in images. Models load once; ``read`` keeps no per-call state,
-    so one reader can serve several threads."""
+    so one reader can serve several threads.
+
+    ``min_chars``: detections read as fewer characters are dropped (0 reports every detection).
+    """
 
     def __init__(self, providers: str | Sequence[str] = ("cpu",), threads: int | None = None,
                  quantized: bool = True, detector: Detector | None = None,
-                 recognizer: Recognizer | None = None) -> None:
+                 recognizer: Recognizer | None = None, min_chars: int = MIN_CHARS) -> None:
+        self.min_chars = min_chars
         # The detector runs in fp32 either way: its INT8 build is slower on CPUs without VNNI
         # (benchmarks/detector.py; figures in models/MODEL_CARD.md).
         self.detector = detector or Detector(
@@ -78,10 +87,13 @@ class PlateReader:
         if isinstance(image, (str, Path)):
             image, source = read_image(image), image
         gray = to_gray(image, source)
-        return [self.read_plate(gray, det) for det in self.detector(gray)]
+        return self.read_detections(gray, self.detector(gray))
 
-    def read_plate(self, gray: np.ndarray, detection: Detection) -> PlateResult:
-        return read_plate(gray, detection, self.recognizer)
+    def read_detections(self, gray: np.ndarray, detections: Sequence[Detection]
+                        ) -> list[PlateResult]:
+        """Read each detected plate; those read as fewer than ``min_chars`` are left out."""
+        reads = (read_plate(gray, d, self.recognizer) for d in detections)
+        return [r for r in reads if len(r.text) >= self.min_chars]
 
 
 def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer) -> PlateResult:

@@ -10,6 +10,7 @@ from edge_alpr.models import DETECTOR, FP32, INT8, bundled_model
 
 pytest.importorskip("export.synth", reason="rendering needs the export extra")
 from export import make_sample  # noqa: E402
+from export.synth.plate import SCHEMES  # noqa: E402
 from export.synth.scene import render_scene  # noqa: E402
 
 
@@ -21,7 +22,7 @@ def frame_with_plate(width_px: float, layout: str, seed: int) -> tuple[np.ndarra
     image = np.clip(street, 0, 255).astype(np.uint8)
     bx0, by0, bx1, by1 = bumpers[0]
     scene = render_scene(rng, image[by0:by1, bx0:bx1], [], n_plates=1, layouts=[layout],
-                         widths=[width_px])
+                         widths=[width_px], scheme=SCHEMES[0])
     image[by0:by1, bx0:bx1] = scene.image
     (plate,) = scene.plates
     return image, plate.box.shift(bx0, by0)

@@ -24,9 +24,9 @@ class FakeReader:
     def __call__(self, gray, threshold):
         return [Detection(b, s) for b, (s, _) in self.reads.items() if s >= threshold]
 
-    def read_plate(self, gray, det):
-        return PlateResult(det.box, det.score, self.reads[det.box][1], 0.9, "one-row", "", "",
-                           True, (), ())
+    def read_detections(self, gray, detections):
+        return [PlateResult(d.box, d.score, self.reads[d.box][1], 0.9, "one-row", "", "", True,
+                            (), ()) for d in detections]
 
 
 @pytest.fixture

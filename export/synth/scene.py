@@ -13,7 +13,7 @@ from edge_alpr.geometry import Box
 
 from .crop import holder_frame, plate_width
 from .degrade import blur, jpeg, noise, view_homography, warp, weather
-from .plate import LAYOUTS, PLATE_MM, char_boxes, render_plate
+from .plate import LAYOUTS, PLATE_MM, ColorScheme, char_boxes, render_plate
 
 _PLACE_TRIES = 40
 # Keep pasted plates this far (in plate sizes) from real and other pasted plates.
@@ -60,12 +60,14 @@ def _match_light(rng: np.random.Generator, plate: np.ndarray, context: np.ndarra
 
 
 def _paste(rng: np.random.Generator, image: np.ndarray, layout: str, text: str | None,
-           taken: list[Box], width: float | None = None) -> PlateAnnotation | None:
+           taken: list[Box], width: float | None = None, scheme: ColorScheme | None = None
+           ) -> PlateAnnotation | None:
     """One synthetic plate drawn into ``image`` in place; its annotation in image pixels.
     ``width`` is the plate's width before the view warp (px), drawn as in real photos if None."""
     h, w = image.shape[:2]
     target = plate_width(rng, layout) if width is None else width
-    plate = render_plate(rng, text, layout, px_per_mm=target / PLATE_MM[layout][0])
+    plate = render_plate(rng, text, layout, px_per_mm=target / PLATE_MM[layout][0],
+                         scheme=scheme)
     hom = view_homography(rng, plate.quad)
     quad = cv2.perspectiveTransform(plate.quad.reshape(-1, 1, 2).astype(np.float64), hom)
     dst = _placed_quad(rng, quad.reshape(-1, 2), (w, h), taken)
@@ -105,10 +107,12 @@ def _paste(rng: np.random.Generator, image: np.ndarray, layout: str, text: str |
 def render_scene(rng: np.random.Generator, background: np.ndarray,
                  real_plates: Sequence[PlateAnnotation], n_plates: int | None = None,
                  texts: Sequence[str] | None = None, layouts: Sequence[str] | None = None,
-                 widths: Sequence[float] | None = None) -> Scene:
+                 widths: Sequence[float] | None = None, scheme: ColorScheme | None = None
+                 ) -> Scene:
     """``n_plates`` (1–3 when None) synthetic plates pasted into a copy of ``background`` (a
     training photo, grayscale or BGR), away from its ``real_plates``. ``texts``, ``layouts``
-    and ``widths`` (px) force those of each plate; they are drawn at random when None.
+    and ``widths`` (px) force those of each plate, ``scheme`` the colours of all; they are
+    drawn at random when None.
 
     The returned plates are the pasted ones (with character boxes) followed by the real ones.
     Fewer than ``n_plates`` are pasted when the photo has no free room left.
@@ -121,7 +125,8 @@ def render_scene(rng: np.random.Generator, background: np.ndarray,
     for i in range(n_plates):
         layout = LAYOUTS[int(rng.random() < 0.45)] if layouts is None else layouts[i]
         text = None if texts is None else texts[i]
-        ann = _paste(rng, image, layout, text, taken, None if widths is None else widths[i])
+        ann = _paste(rng, image, layout, text, taken, None if widths is None else widths[i],
+                     scheme)
         if ann is not None:
             pasted.append(ann)
     return Scene(image, tuple(pasted) + tuple(real_plates))
