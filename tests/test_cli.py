@@ -21,7 +21,7 @@ def edge_alpr(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_reading_never_imports_tensorflow():
-    code = ("import sys; from edge_alpr.pipeline import PlateReader; "
+    code = ("import sys; from edge_alpr import PlateReader; "
             f"plates = PlateReader().read({str(SAMPLE)!r}); "
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
             "('tensorflow', 'keras', 'tf2onnx')); print(len(plates), heavy)")
