@@ -45,7 +45,7 @@ def read(
                          quantized=not fp32, min_chars=min_chars)
     failed = 0
     taken = {p.resolve() for p in files}  # never write over an input
-    for path in files:
+    for path in _progress(files):
         t0 = time.perf_counter()
         try:
             image = read_image(path)
@@ -195,6 +195,16 @@ def eval_(
         what = ("false positive" if not m.truth else "not found" if not m.detected
                 else "misread")
         print(f"  {m.image}: {what}: truth {m.truth or '-'} read {m.read or '-'}")
+
+
+def _progress(files: list[Path]):
+    """The files, with a progress bar on stderr when it is a terminal and the batch is long
+    (stdout stays one line per image)."""
+    if len(files) < 10 or not sys.stderr.isatty():
+        yield from files
+        return
+    with typer.progressbar(files, label="reading", file=sys.stderr) as bar:
+        yield from bar
 
 
 def _emit(json_lines: bool, record: dict) -> None:

@@ -119,3 +119,18 @@ def test_video_tracks_each_plate_once_with_its_text(tmp_path):
     assert sorted(t["text"] for t in tracks) == sorted(t["text"] for t in TRUTH)
     # One track per plate (no splits) that held the plate through most of the 6 read frames.
     assert all(t["frames"] >= 4 for t in tracks)
+
+
+def test_one_reader_shared_by_threads_reads_like_one_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from edge_alpr import PlateReader
+
+    reader = PlateReader(threads=1)
+    image = cv2.imread(str(SAMPLE))
+    frames = [np.roll(image, -8 * i, axis=1) for i in range(8)]
+    alone = [[p.to_dict() for p in reader.read(f)] for f in frames]
+    with ThreadPoolExecutor(4) as pool:
+        shared = list(pool.map(lambda f: [p.to_dict() for p in reader.read(f)], frames))
+    assert shared == alone
+    assert all(len(plates) == len(TRUTH) for plates in alone)
