@@ -28,13 +28,13 @@ def frame_with_plate(width_px: float, layout: str, seed: int) -> tuple[np.ndarra
     return image, plate.box.shift(bx0, by0)
 
 
-@pytest.mark.parametrize("precision", [FP32, INT8])
 # The shipped detector's boxes for the smallest plates of the data are 1.4–2.3× too large
 # (IoU 0.3–0.5) and the 100 px one-row plate scores under the threshold: a known gap of
 # issue 3, kept visible here until a detector fixes it (strict: a pass is reported).
 SMALL = pytest.mark.xfail(strict=True, reason="small plates: box too large / missed")
 
 
+@pytest.mark.parametrize("precision", [FP32, INT8])
 @pytest.mark.parametrize("width, layout", [
     pytest.param(100, ONE_ROW, marks=SMALL), (180, ONE_ROW), (260, ONE_ROW), (320, ONE_ROW),
     pytest.param(80, TWO_ROW, marks=SMALL), (120, TWO_ROW), (160, TWO_ROW)])
