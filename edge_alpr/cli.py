@@ -9,12 +9,13 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from .errors import EdgeAlprError
 from .image import read_image
 from .inputs import expand
-from .pipeline import MIN_CHARS, PlateReader
+from .pipeline import MIN_CHARS, PlateReader, PlateResult
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read Mongolian licence plates on small CPUs.")
@@ -104,7 +105,8 @@ def video(
         print(json.dumps(track.to_dict(), ensure_ascii=False), flush=True)
 
 
-def _write_annotated(out: Path, path: Path, image, plates, taken: set[Path]) -> Path:
+def _write_annotated(out: Path, path: Path, image: np.ndarray, plates: list[PlateResult],
+                     taken: set[Path]) -> Path:
     """Save an annotated copy as ``OUT/<name>.alpr.<ext>``, never over a path in ``taken``
     (the inputs and the copies written so far), which it then joins."""
     import cv2
