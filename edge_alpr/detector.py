@@ -18,6 +18,7 @@ from .errors import ModelLoadError
 from .geometry import Box
 from .image import to_gray
 from .session import OnnxModel
+from .timing import StageClock
 
 PAD_VALUE = 114  # letterbox fill: mid-gray, like the training crops' padding
 NMS_IOU = 0.45
@@ -92,7 +93,16 @@ class Detector:
         except (KeyError, ValueError) as e:
             raise ModelLoadError(path, f"detector metadata incomplete or invalid: {e}") from e
 
-    def __call__(self, image: np.ndarray, threshold: float | None = None) -> list[Detection]:
+    def __call__(self, image: np.ndarray, threshold: float | None = None,
+                 clock: StageClock | None = None) -> list[Detection]:
+        """``clock``, when given, gets laps "letterbox", "detector" (the model call), "decode"."""
         x, lb = letterbox(to_gray(image), self.input_hw)
+        if clock is not None:
+            clock.lap("letterbox")
         out = self.model.run(x[None, :, :, None])[0][0]
-        return decode(out, self.stride, self.threshold if threshold is None else threshold, lb)
+        if clock is not None:
+            clock.lap("detector")
+        dets = decode(out, self.stride, self.threshold if threshold is None else threshold, lb)
+        if clock is not None:
+            clock.lap("decode")
+        return dets

@@ -18,6 +18,7 @@ from .models import CHARS, DETECTOR, FP32, INT8, bundled_model
 from .plate import Candidate, PlateText, decode_plate
 from .recognizer import Recognizer
 from .segment import CROP_PAD, cut_chars, segment
+from .timing import StageClock
 
 
 @dataclass(frozen=True)
@@ -78,36 +79,50 @@ class PlateReader:
         self.recognizer = recognizer or Recognizer(
             bundled_model(CHARS, INT8 if quantized else FP32).path, providers, threads)
 
-    def read(self, image: np.ndarray | str | Path, source: str | Path | None = None
-             ) -> list[PlateResult]:
+    def read(self, image: np.ndarray | str | Path, source: str | Path | None = None,
+             clock: StageClock | None = None) -> list[PlateResult]:
         """All plates in ``image`` (an array, or a path to an image file), best first.
 
-        ``source`` names the array's origin in error messages.
+        ``source`` names the array's origin in error messages. ``clock``, when given, gets a
+        lap per stage (see :meth:`Detector.__call__` and :func:`read_plate`); the grayscale
+        conversion is charged to "letterbox".
         """
         if isinstance(image, (str, Path)):
             image, source = read_image(image), image
         gray = to_gray(image, source)
-        return self.read_detections(gray, self.detector(gray))
+        return self.read_detections(gray, self.detector(gray, clock=clock), clock)
 
-    def read_detections(self, gray: np.ndarray, detections: Sequence[Detection]
-                        ) -> list[PlateResult]:
+    def read_detections(self, gray: np.ndarray, detections: Sequence[Detection],
+                        clock: StageClock | None = None) -> list[PlateResult]:
         """Read each detected plate; those read as fewer than ``min_chars`` are left out."""
-        reads = (read_plate(gray, d, self.recognizer) for d in detections)
+        reads = (read_plate(gray, d, self.recognizer, clock) for d in detections)
         return [r for r in reads if len(r.text) >= self.min_chars]
 
 
-def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer) -> PlateResult:
-    """Read the characters of one detected plate in a grayscale frame."""
+def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer,
+               clock: StageClock | None = None) -> PlateResult:
+    """Read the characters of one detected plate in a grayscale frame.
+
+    ``clock``, when given, gets laps "segmentation" (crop and character boxes), "char_cnn"
+    (cutting the character crops and the model call) and "assembly" (plate text and result).
+    """
     h, w = gray.shape
     x0, y0, x1, y1 = detection.box.pad(CROP_PAD).clamp(w, h).to_int()
     crop = gray[y0:y1, x0:x1]
     chars = segment(crop)
+    if clock is not None:
+        clock.lap("segmentation")
     if len(chars):
         probs = recognizer(cut_chars(crop, chars, *recognizer.input_hw))
     else:
         probs = np.zeros((0, len(recognizer.classes)))
+    if clock is not None:
+        clock.lap("char_cnn")
     plate = decode_plate(probs, recognizer.classes, chars.rows)
-    return _result(detection, plate, chars.boxes + [x0, y0, x0, y0], chars.rows)
+    result = _result(detection, plate, chars.boxes + [x0, y0, x0, y0], chars.rows)
+    if clock is not None:
+        clock.lap("assembly")
+    return result
 
 
 def _result(det: Detection, plate: PlateText, boxes: np.ndarray, rows: np.ndarray
