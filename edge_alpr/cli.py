@@ -17,6 +17,9 @@ from .image import read_image
 from .inputs import expand
 from .pipeline import MIN_CHARS, PlateReader, PlateResult
 
+# The scene that ships with the repository (samples/, beside the package).
+_SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "scene.jpg"
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read Mongolian licence plates on small CPUs.")
 
@@ -197,6 +200,47 @@ def eval_(
         what = ("false positive" if not m.truth else "not found" if not m.detected
                 else "misread")
         print(f"  {m.image}: {what}: truth {m.truth or '-'} read {m.read or '-'}")
+
+
+@app.command()
+def bench(
+    images: Annotated[list[str] | None, typer.Argument(
+        help="Image files, directories or globs [default: the bundled samples/scene.jpg].")
+    ] = None,
+    runs: Annotated[int, typer.Option(min=1, help="Timed frames.")] = 50,
+    warmup: Annotated[int, typer.Option(min=0, help="Untimed frames first.")] = 5,
+    threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
+    provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda, tensorrt, ...")] = None,
+    fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+) -> None:
+    """Per-stage latency (p50/p95/mean), frames per second, cold start and peak memory.
+    Images are decoded once, before timing."""
+    from .bench import STAGES, TOTAL
+    from .bench import bench as run_bench
+
+    files = list(expand(images)) if images else [_SAMPLE]
+    if not files:
+        raise typer.BadParameter("no input images", param_hint="IMAGES")
+    try:
+        result = run_bench(files, runs, warmup, threads, tuple(provider or ("cpu",)), not fp32)
+    except EdgeAlprError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise typer.Exit(1) from e
+    if json_out:
+        print(json.dumps(result.to_dict(), indent=1))
+        return
+    print(f"{runs} runs after {warmup} warm-up over {len(files)} image(s), threads "
+          f"{threads or 'default'}, {', '.join(result.providers)}, "
+          f"character model {'int8' if result.quantized else 'fp32'}")
+    print(f"{'stage':13s} {'p50 ms':>8s} {'p95 ms':>8s} {'mean ms':>8s}")
+    for stage in (*STAGES, TOTAL):
+        s = result.stages[stage]
+        print(f"{stage:13s} {s.p50_ms:8.2f} {s.p95_ms:8.2f} {s.mean_ms:8.2f}")
+    cold = result.cold_start
+    print(f"{result.fps:.1f} frames/s (median total)")
+    print(f"cold start (import + load + first frame, median of {len(cold.runs_s)}): "
+          f"{cold.median_s:.2f} s; peak RSS {cold.peak_rss_mib:.0f} MiB")
 
 
 def _progress(files: list[Path]):

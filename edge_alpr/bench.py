@@ -1,0 +1,140 @@
+"""Where a frame's time goes: per-stage latency of the real pipeline over decoded frames,
+plus cold start and peak memory of a fresh process.
+
+The stages are timed by the pipeline itself through its optional :class:`StageClock`, so
+what is measured is the code that ``edge-alpr read`` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .image import read_image
+from .pipeline import PlateReader
+from .timing import StageClock
+
+# In pipeline order; "letterbox" includes the grayscale conversion, "char_cnn" the cutting
+# of the character crops. The stages and "total" are milliseconds per frame.
+STAGES = ("letterbox", "detector", "decode", "segmentation", "char_cnn", "assembly")
+TOTAL = "total"
+
+# Runs in a fresh interpreter: import, model load and one frame, the image decode left out.
+_COLD_START = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from edge_alpr.image import read_image
+from edge_alpr.pipeline import PlateReader
+reader = PlateReader(providers={providers!r}, threads={threads!r}, quantized={quantized!r})
+t1 = time.perf_counter()
+image = read_image({image!r})
+t2 = time.perf_counter()
+reader.read(image)
+t3 = time.perf_counter()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"seconds": t1 - t0 + t3 - t2, "maxrss": rss}}))
+"""
+
+
+@dataclass(frozen=True)
+class StageStats:
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    median_s: float  # import + model load + first frame, in a fresh process
+    runs_s: tuple[float, ...]
+    peak_rss_mib: float  # the largest over the runs
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    images: tuple[str, ...]
+    runs: int
+    warmup: int
+    threads: int | None  # None: onnxruntime's default
+    providers: tuple[str, ...]
+    quantized: bool  # INT8 character model (the detector is fp32 either way)
+    stages: Mapping[str, StageStats]  # STAGES, then TOTAL
+    cold_start: ColdStart
+
+    @property
+    def fps(self) -> float:
+        """Frames per second from the median total."""
+        return 1e3 / self.stages[TOTAL].p50_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "images": list(self.images), "runs": self.runs, "warmup": self.warmup,
+            "threads": self.threads, "providers": list(self.providers),
+            "quantized": self.quantized,
+            "stages": {k: {"p50_ms": round(s.p50_ms, 3), "p95_ms": round(s.p95_ms, 3),
+                           "mean_ms": round(s.mean_ms, 3)} for k, s in self.stages.items()},
+            "fps": round(self.fps, 2),
+            "cold_start": {"median_s": round(self.cold_start.median_s, 3),
+                           "runs_s": [round(s, 3) for s in self.cold_start.runs_s],
+                           "peak_rss_mib": round(self.cold_start.peak_rss_mib, 1)},
+        }
+
+
+def time_frames(reader: PlateReader, frames: Sequence[np.ndarray], runs: int, warmup: int
+                ) -> dict[str, list[float]]:
+    """Milliseconds per stage and in total for ``runs`` frames (cycling through ``frames``)
+    after ``warmup`` untimed ones. A stage a frame never reached (no plate) counts as 0."""
+    if runs < 1 or warmup < 0 or not frames:
+        raise ValueError(f"need runs >= 1, warmup >= 0 and a frame; got runs={runs}, "
+                         f"warmup={warmup}, {len(frames)} frames")
+    ms: dict[str, list[float]] = {s: [] for s in (*STAGES, TOTAL)}
+    for i in range(warmup + runs):
+        t0 = time.perf_counter()
+        clock = StageClock()
+        reader.read(frames[i % len(frames)], clock=clock)
+        total = time.perf_counter() - t0
+        if i < warmup:
+            continue
+        for stage in STAGES:
+            ms[stage].append(clock.seconds.get(stage, 0.0) * 1e3)
+        ms[TOTAL].append(total * 1e3)
+    return ms
+
+
+def summarize(ms: Sequence[float]) -> StageStats:
+    return StageStats(float(np.median(ms)), float(np.percentile(ms, 95)), float(np.mean(ms)))
+
+
+def cold_start(image: str | Path, providers: Sequence[str], threads: int | None,
+               quantized: bool, repeats: int = 3) -> ColdStart:
+    """Import + model load + first frame in ``repeats`` fresh interpreters, one after another."""
+    code = _COLD_START.format(providers=tuple(providers), threads=threads, quantized=quantized,
+                              image=str(image))
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                      text=True, check=True).stdout.splitlines()[-1])
+            for _ in range(repeats)]
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    unit = 1 if sys.platform == "darwin" else 1024
+    return ColdStart(float(np.median([r["seconds"] for r in runs])),
+                     tuple(r["seconds"] for r in runs),
+                     max(r["maxrss"] for r in runs) * unit / 2**20)
+
+
+def bench(images: Sequence[str | Path], runs: int, warmup: int, threads: int | None = None,
+          providers: Sequence[str] = ("cpu",), quantized: bool = True) -> BenchResult:
+    """Time the pipeline's stages over ``images`` (decoded once, before timing), then the cold
+    start on the first image."""
+    frames = [read_image(p) for p in images]
+    reader = PlateReader(providers=tuple(providers), threads=threads, quantized=quantized)
+    ms = time_frames(reader, frames, runs, warmup)
+    return BenchResult(tuple(str(p) for p in images), runs, warmup, threads, tuple(providers),
+                       quantized, {k: summarize(v) for k, v in ms.items()},
+                       cold_start(images[0], providers, threads, quantized))
