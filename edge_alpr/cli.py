@@ -16,9 +16,23 @@ from .errors import EdgeAlprError
 from .image import read_image
 from .inputs import expand
 from .pipeline import MIN_CHARS, PlateReader, PlateResult
+from .session import PROVIDERS
 
 # The scene that ships with the repository (samples/, beside the package).
 _SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "scene.jpg"
+
+def _check_providers(names: list[str] | None) -> list[str] | None:
+    """Unknown execution provider names are a usage error (exit 2), named with the allowed."""
+    unknown = [n for n in names or () if n.lower() not in PROVIDERS]
+    if unknown:
+        raise typer.BadParameter(f"unknown provider(s) {', '.join(unknown)}; "
+                                 f"allowed: {', '.join(PROVIDERS)}")
+    return names
+
+
+Providers = Annotated[list[str] | None, typer.Option(
+    "--provider", help=f"Execution provider, in order of preference: {', '.join(PROVIDERS)}.",
+    callback=_check_providers)]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read Mongolian licence plates on small CPUs.")
@@ -35,7 +49,7 @@ def read(
     paths: Annotated[list[str], typer.Argument(help="Image files, directories or globs.")],
     json_lines: Annotated[bool, typer.Option("--json", help="One JSON line per image.")] = False,
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
-    provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda, tensorrt, ...")] = None,
+    provider: Providers = None,
     fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write annotated copies here.")] = None,
     min_chars: Annotated[int, typer.Option(
@@ -76,7 +90,7 @@ def video(
     source: Annotated[str, typer.Argument(help="Video file, camera index (0, 1, ...) or URL.")],
     every: Annotated[int, typer.Option(min=1, help="Read every Nth frame.")] = 1,
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
-    provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda, tensorrt, ...")] = None,
+    provider: Providers = None,
 ) -> None:
     """Track plates through a video; one JSON line per plate track, its text voted."""
     import cv2
@@ -138,7 +152,6 @@ def info(
     import onnxruntime
 
     from .models import PRECISIONS, ROLES, bundled_model
-    from .session import PROVIDERS
 
     available = onnxruntime.get_available_providers()
     report: dict = {
@@ -210,7 +223,7 @@ def bench(
     runs: Annotated[int, typer.Option(min=1, help="Timed frames.")] = 50,
     warmup: Annotated[int, typer.Option(min=0, help="Untimed frames first.")] = 5,
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
-    provider: Annotated[list[str] | None, typer.Option(help="cpu, cuda, tensorrt, ...")] = None,
+    provider: Providers = None,
     fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:

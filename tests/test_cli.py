@@ -134,3 +134,10 @@ def test_one_reader_shared_by_threads_reads_like_one_thread():
         shared = list(pool.map(lambda f: [p.to_dict() for p in reader.read(f)], frames))
     assert shared == alone
     assert all(len(plates) == len(TRUTH) for plates in alone)
+
+
+@pytest.mark.parametrize("command", ["read", "video", "bench"])
+def test_an_unknown_provider_is_a_usage_error_naming_the_allowed(command):
+    run = edge_alpr(command, "--provider", "bogus", str(SAMPLE))
+    assert run.returncode == 2
+    assert "bogus" in run.stderr and "tensorrt" in run.stderr
