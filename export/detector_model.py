@@ -15,6 +15,9 @@ from keras import layers
 INPUT_HW = (384, 640)  # a 1920×1080 frame letterboxes to 640×360
 STRIDE = 8
 BN_MOMENTUM = 0.9  # 0.999 leaves short trainings with stale statistics (constant outputs)
+# Default score threshold of an export, set before any validation was looked at; the shipped
+# one is chosen with --threshold (models/MODEL_CARD.md says how).
+DEFAULT_THRESHOLD = 0.3
 HEAT_PRIOR = 0.01  # initial heatmap probability, so early focal loss is not swamped
 
 

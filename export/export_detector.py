@@ -24,11 +24,10 @@ from edge_alpr.detector import Detector, letterbox  # noqa: E402
 from edge_alpr.metrics import detection_score  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
-from .detector_model import INPUT_HW, STRIDE, build_detector  # noqa: E402
+from .detector_model import DEFAULT_THRESHOLD, INPUT_HW, STRIDE, build_detector  # noqa: E402
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
 from .train_detector import SCENE_DIR  # noqa: E402
 
-THRESHOLD = 0.3  # fixed before looking at validation; CenterNet peaks of real plates sit high
 N_CALIBRATION = 32
 
 
@@ -69,7 +68,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--checkpoint", type=Path, default=Path("runs/detector/last.keras"))
     ap.add_argument("--out", type=Path, default=Path("models"))
-    ap.add_argument("--threshold", type=float, default=THRESHOLD)
+    ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
 

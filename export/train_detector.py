@@ -31,10 +31,9 @@ from edge_alpr.metrics import DetectionScore, detection_score  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
 from .detector_data import NEAR_PLATE, Frame, make_batch  # noqa: E402
-from .detector_model import INPUT_HW, STRIDE, build_detector  # noqa: E402
+from .detector_model import DEFAULT_THRESHOLD, INPUT_HW, STRIDE, build_detector  # noqa: E402
 
 SCENE_DIR = Path("cache/scenes")
-VAL_THRESHOLD = 0.3  # threshold used for the recall printed while training
 
 
 def detector_loss(y_true, y_pred):
@@ -94,7 +93,7 @@ def predict_frames(model: keras.Model, gray_frames: list[np.ndarray], threshold:
     return out
 
 
-def evaluate(model: keras.Model, val: list[Photo], threshold: float = VAL_THRESHOLD
+def evaluate(model: keras.Model, val: list[Photo], threshold: float = DEFAULT_THRESHOLD
              ) -> DetectionScore:
     frames = [read_gray(p) for p in val]
     dets = predict_frames(model, frames, threshold=0.05)

@@ -1,8 +1,6 @@
-from pathlib import Path
-
 import pytest
 
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mongolian-alpr"
+from export.data import DATA_DIR
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
+from edge_alpr.geometry import Box
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "scene.jpg"
 TRUTH = json.loads((REPO / "samples" / "scene.json").read_text(encoding="utf-8"))
@@ -39,11 +41,7 @@ def test_read_json_gives_the_sample_plates():
     assert sorted(p["text"] for p in record["plates"]) == sorted(t["text"] for t in TRUTH)
     for plate in record["plates"]:
         truth = next(t for t in TRUTH if t["text"] == plate["text"])
-        x0, y0, x1, y1 = plate["box"]
-        tx0, ty0, tx1, ty1 = truth["box"]
-        inter = max(0, min(x1, tx1) - max(x0, tx0)) * max(0, min(y1, ty1) - max(y0, ty0))
-        union = (x1 - x0) * (y1 - y0) + (tx1 - tx0) * (ty1 - ty0) - inter
-        assert inter / union >= 0.5
+        assert Box(*plate["box"]).iou(Box(*truth["box"])) >= 0.5
         assert plate["layout"] == truth["layout"] and plate["matches_pattern"]
         assert len(plate["chars"]) == 7 and plate["candidates"][0]["text"] == plate["text"]
 
