@@ -1,6 +1,6 @@
 """Detector latency: INT8 against fp32, alternating in one run, on the same frames.
 
-    python benchmarks/detector.py [--models models] [--threads 2] [--runs 200]
+    python -m benchmarks.detector [--models models] [--threads 2] [--runs 200]
 
 Frames: the validation photos when ../shared is there, else synthetic frames (noise).
 Prints p50/p95 of the model call alone and of the whole detect (letterbox + model + decode),
@@ -13,19 +13,16 @@ import argparse
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from edge_alpr.detector import Detector, letterbox
 from edge_alpr.image import to_gray
-
-DATA = Path(__file__).resolve().parent.parent.parent / "shared/data/mongolian-alpr/images"
+from export.data import DATA_DIR, photos, read_gray, split
 
 
 def frames() -> list[np.ndarray]:
-    paths = sorted(DATA.glob("*.jpg"))[:12]
-    if paths:
-        return [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in paths]
+    if (DATA_DIR / "plates.csv").is_file():
+        return [read_gray(p) for p in split(photos())[1]]
     rng = np.random.default_rng(0)
     return [rng.integers(0, 256, (1080, 1920), dtype=np.uint8) for _ in range(4)]
 

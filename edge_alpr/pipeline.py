@@ -72,8 +72,8 @@ class PlateReader:
                  quantized: bool = True, detector: Detector | None = None,
                  recognizer: Recognizer | None = None, min_chars: int = MIN_CHARS) -> None:
         self.min_chars = min_chars
-        # The detector runs in fp32 either way: its INT8 build is slower on CPUs without VNNI
-        # (benchmarks/detector.py; figures in models/MODEL_CARD.md).
+        # The detector runs in fp32 either way: its INT8 build is no faster on CPUs without VNNI
+        # (python -m benchmarks.detector; figures in models/MODEL_CARD.md).
         self.detector = detector or Detector(
             bundled_model(DETECTOR, FP32).path, providers, threads)
         self.recognizer = recognizer or Recognizer(
