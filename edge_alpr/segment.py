@@ -75,13 +75,16 @@ class SegmentParams:
     # characters are at most 1.4 times their row's median width.
     fused_width: float = 1.7
     max_fused: int = 3
+    # Row mates narrower than this (width / height; the digit 1) say nothing of how wide the
+    # other characters are: a tilted row's only mates can be 1s, and a 5 is twice as wide.
+    narrow_aspect: float = 0.35
 
     def __post_init__(self) -> None:
         if not (0 < self.min_height < self.max_height and 0 < self.min_aspect
                 < self.split_aspect <= self.max_aspect and 0 <= self.min_fill < 1
                 and self.max_erosions >= 0 and 0 <= self.min_relative_height < 1
                 and 0 <= self.max_border_contact < 1 and self.fused_width > 1
-                and self.max_fused >= 2):
+                and self.max_fused >= 2 and 0 <= self.narrow_aspect < self.max_aspect):
             raise ValueError(f"inconsistent segmentation parameters: {self}")
 
 
@@ -194,6 +197,7 @@ def _split_fused(out: np.ndarray, whole: np.ndarray, labels: np.ndarray, ids: np
     # Row mates: other boxes centred within this one's rows and about as tall.
     mates = ((cy >= whole[:, 1:2]) & (cy <= whole[:, 3:4]) & (wh[:, 1] >= tall)
              & (wh[:, 1] * _MATE_HEIGHT >= hw[:, None]) & (wh[:, 1] <= _MATE_HEIGHT * hw[:, None])
+             & (wh[:, 0] >= p.narrow_aspect * wh[:, 1])
              & np.any(out[None, :, :] != whole[:, None, :], axis=2)) & (hw[:, None] >= tall)
     cut: list[np.ndarray] = []
     keep = np.ones(len(out), bool)

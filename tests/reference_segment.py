@@ -60,7 +60,8 @@ def _split_fused(found: list[tuple[int, int, int, int]], whole: list, p: Segment
         bw, bh = box[2] - box[0], box[3] - box[1]
         mates = [b[2] - b[0] for b in found
                  if b != box and box[1] <= (b[1] + b[3]) / 2 <= box[3] and b[3] - b[1] >= tall
-                 and (b[3] - b[1]) * _MATE_HEIGHT >= bh and b[3] - b[1] <= _MATE_HEIGHT * bh]
+                 and (b[3] - b[1]) * _MATE_HEIGHT >= bh and b[3] - b[1] <= _MATE_HEIGHT * bh
+                 and b[2] - b[0] >= p.narrow_aspect * (b[3] - b[1])]
         if bh < tall or not mates:
             continue
         typical = statistics.median(mates)

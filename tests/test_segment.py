@@ -113,6 +113,21 @@ def test_two_touching_characters_are_split():
     assert_same(chars, reference_segment(image))
 
 
+def test_a_wide_digit_whose_only_row_mates_are_ones_is_not_cut():
+    # On a tilted plate a "5" can have only 1s beside it in its row; a third of its width,
+    # they must not make it look like characters fused (24.jpg was read 55191УБЗ).
+    image, truth = plate(["5   "], 300, 90)
+    x0, y0, x1, y1 = truth[0].to_int()
+    w = round(0.27 * (y1 - y0))
+    for k in range(3):
+        a = x1 + 12 + k * 22
+        image[y0:y1, a:a + w] = 30
+        truth.append(Box(a, y0, a + w, y1))
+    chars = segment(image)
+    assert len(chars) == 4 and all(found(chars, truth)), chars.boxes
+    assert_same(chars, reference_segment(image))
+
+
 def test_a_character_glued_to_the_frame_is_still_found():
     image, truth = plate(["4253"], 300, 90)
     image[truth[0].to_int()[3] - 1:90 - 4, 60:64] = 40  # a bridge from "4" to the frame
