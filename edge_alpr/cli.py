@@ -157,8 +157,7 @@ def info(
     report: dict = {
         "edge_alpr": version("edge-alpr"), "python": platform.python_version(),
         "machine": platform.machine(),
-        "packages": {p: version(p) for p in ("onnxruntime", "opencv-python-headless", "numpy",
-                                             "numba")},
+        "packages": {p: version(p) for p in ("onnxruntime", "opencv-python-headless", "numpy")},
         "providers": {name: ort in available for name, ort in PROVIDERS.items()},
         "models": {},
     }
