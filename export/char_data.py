@@ -122,6 +122,20 @@ def real_val_set() -> tuple[np.ndarray, np.ndarray]:
     return _stack(real_crops(split(photos())[1]))
 
 
+def scores(probs: np.ndarray, labels: np.ndarray) -> dict[str, float | int | list[str]]:
+    """Character accuracy over crops of characters, reject rate over the rest, confusions."""
+    pred = probs.argmax(axis=1)
+    reject = CLASSES.index(REJECT)
+    is_char = labels != reject
+    wrong = [f"{CLASSES[t]}→{CLASSES[p]}" for t, p in zip(labels, pred, strict=True) if t != p]
+    return {"char_accuracy": round(float((pred[is_char] == labels[is_char]).mean()), 4),
+            "chars": int(is_char.sum()),
+            "reject_recall": round(float((pred[~is_char] == reject).mean()), 4)
+            if (~is_char).any() else float("nan"),
+            "rejects": int((~is_char).sum()),
+            "errors": sorted(wrong)}
+
+
 def describe(labels: np.ndarray) -> str:
     counts = np.bincount(labels, minlength=len(CLASSES))
     return (f"{len(labels)} crops, {counts[CLASSES.index(REJECT)]} reject; fewest: "

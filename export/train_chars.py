@@ -24,7 +24,14 @@ from edge_alpr.alphabet import CLASSES, REJECT
 from edge_alpr.models import CHARS, FP32, INT8, model_file_name, sha256_of
 from edge_alpr.recognizer import Recognizer
 
-from .char_data import CHAR_HEIGHT, CHAR_WIDTH, real_train_set, real_val_set, synthetic_set
+from .char_data import (
+    CHAR_HEIGHT,
+    CHAR_WIDTH,
+    real_train_set,
+    real_val_set,
+    scores,
+    synthetic_set,
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 try:
@@ -98,20 +105,6 @@ def dataset(images: np.ndarray, labels: np.ndarray, seed: int) -> tf.data.Datase
     return (tf.data.Dataset.from_tensor_slices((images, labels))
             .shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
             .batch(BATCH).map(apply).prefetch(2))
-
-
-def scores(probs: np.ndarray, labels: np.ndarray) -> dict[str, float | int | list[str]]:
-    """Character accuracy over crops of characters, reject rate over the rest, confusions."""
-    pred = probs.argmax(axis=1)
-    reject = CLASSES.index(REJECT)
-    is_char = labels != reject
-    wrong = [f"{CLASSES[t]}→{CLASSES[p]}" for t, p in zip(labels, pred, strict=True) if t != p]
-    return {"char_accuracy": round(float((pred[is_char] == labels[is_char]).mean()), 4),
-            "chars": int(is_char.sum()),
-            "reject_recall": round(float((pred[~is_char] == reject).mean()), 4)
-            if (~is_char).any() else float("nan"),
-            "rejects": int((~is_char).sum()),
-            "errors": sorted(wrong)}
 
 
 def train(args: argparse.Namespace) -> keras.Model:

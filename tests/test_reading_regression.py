@@ -1,0 +1,38 @@
+"""Regression guards on the validation photos: the reading stages from the annotated plate
+boxes, with the shipped character model. The limits sit one plate / two characters below
+today's figures (12/12 plates, 84/84 characters found, 82/84 read), so a change that costs
+more than that fails here before it reaches the model card."""
+
+import pytest
+
+from edge_alpr.detector import Detection
+from edge_alpr.models import CHARS, INT8, bundled_model
+from edge_alpr.pipeline import read_plate
+from edge_alpr.recognizer import Recognizer
+from export.char_data import real_val_set, scores
+from export.data import photos, read_gray, split
+
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer(bundled_model(CHARS, INT8).path)
+
+
+def test_validation_plates_are_read_from_their_annotated_boxes(recognizer):
+    val = split(photos())[1]
+    reads = [(plate.text, read_plate(read_gray(photo), Detection(plate.box, 1.0),
+                                     recognizer).text)
+             for photo in val for plate in photo.plates]
+    wrong = [r for r in reads if r[0] != r[1]]
+    assert len(reads) == 12
+    assert len(wrong) <= 1, wrong
+
+
+def test_validation_characters_are_classified(recognizer):
+    images, labels = real_val_set()
+    s = scores(recognizer(images), labels)
+    assert s["chars"] >= 82  # the segmentation found at least 82 of the 84 characters
+    assert s["char_accuracy"] >= 0.97, s["errors"]
+    assert s["reject_recall"] >= 0.9
