@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,12 @@ class BenchResult:
                            "runs_s": [round(s, 3) for s in self.cold_start.runs_s],
                            "peak_rss_mib": round(self.cold_start.peak_rss_mib, 1)},
         }
+
+
+def sample_frames() -> list[Path]:
+    """The bundled sample frames, the default input: ``samples/*.jpg`` of the repository,
+    installed as the package ``edge_alpr.sample_files`` (see pyproject.toml)."""
+    return sorted(Path(str(resources.files("edge_alpr.sample_files"))).glob("*.jpg"))
 
 
 def time_frames(reader: PlateReader, frames: Sequence[np.ndarray], runs: int, warmup: int

@@ -18,8 +18,6 @@ from .inputs import expand
 from .pipeline import MIN_CHARS, PlateReader, PlateResult
 from .session import PROVIDERS
 
-# The scene that ships with the repository (samples/, beside the package).
-_SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "scene.jpg"
 
 def _check_providers(names: list[str] | None) -> list[str] | None:
     """Unknown execution provider names are a usage error (exit 2), named with the allowed."""
@@ -217,7 +215,7 @@ def eval_(
 @app.command()
 def bench(
     images: Annotated[list[str] | None, typer.Argument(
-        help="Image files, directories or globs [default: the bundled samples/scene.jpg].")
+        help="Image files, directories or globs [default: the bundled sample frames].")
     ] = None,
     runs: Annotated[int, typer.Option(min=1, help="Timed frames.")] = 50,
     warmup: Annotated[int, typer.Option(min=0, help="Untimed frames first.")] = 5,
@@ -228,10 +226,10 @@ def bench(
 ) -> None:
     """Per-stage latency (p50/p95/mean), frames per second, cold start and peak memory.
     Images are decoded once, before timing."""
-    from .bench import STAGES, TOTAL
+    from .bench import STAGES, TOTAL, sample_frames
     from .bench import bench as run_bench
 
-    files = list(expand(images)) if images else [_SAMPLE]
+    files = list(expand(images)) if images else sample_frames()
     if not files:
         raise typer.BadParameter("no input images", param_hint="IMAGES")
     try:

@@ -2,14 +2,18 @@
 thresholds: the test machines are shared."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import zipfile
+from importlib import resources
 from pathlib import Path
 
 import cv2
 import pytest
 
-from edge_alpr.bench import STAGES, TOTAL, summarize, time_frames
+from edge_alpr.bench import STAGES, TOTAL, sample_frames, summarize, time_frames
 from edge_alpr.pipeline import PlateReader
 from edge_alpr.timing import StageClock
 
@@ -66,3 +70,30 @@ def test_bench_json_has_every_stage():
 @pytest.mark.parametrize("args", [["--runs", "0"], ["--runs", "-1"], ["--warmup", "-1"]])
 def test_bench_bad_counts_are_usage_errors(args):
     assert edge_alpr("bench", *args).returncode == 2
+
+
+def test_the_default_input_is_the_sample_package_data():
+    frames = sample_frames()
+    assert frames and all(p.parent == Path(str(resources.files("edge_alpr.sample_files")))
+                          for p in frames)
+    assert all(cv2.imread(str(p)).shape[:2] == (1080, 1920) for p in frames)
+
+
+def test_an_installed_wheel_finds_its_sample_frames(tmp_path):
+    """Built from the files a wheel is made of, so the check does not see the repository."""
+    src = tmp_path / "src"
+    for name in ("edge_alpr", "models", "samples"):
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                    str(tmp_path), str(src)], check=True, capture_output=True, timeout=300)
+    site = tmp_path / "site"
+    (wheel,) = tmp_path.glob("edge_alpr-*.whl")
+    zipfile.ZipFile(wheel).extractall(site)
+    # The unpacked wheel comes first on the path; the repository is not the working folder.
+    found = subprocess.run(
+        [sys.executable, "-c", "from edge_alpr.bench import sample_frames as f; print(f())"],
+        capture_output=True, text=True, check=True, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)}).stdout
+    assert found.strip() == str([site / "edge_alpr" / "sample_files" / "scene.jpg"])
