@@ -3,7 +3,7 @@ probabilities → plate text, with every box in the original image's pixels."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +17,11 @@ from .image import read_image, to_gray
 from .models import CHARS, DETECTOR, FP32, INT8, bundled_model
 from .plate import Candidate, PlateText, decode_plate
 from .recognizer import Recognizer
-from .segment import CROP_PAD, cut_chars, segment
+from .segment import CROP_PAD, CharBoxes, cut_chars, segment
 from .timing import StageClock
+
+# Plate crop → character boxes in the crop's pixels and reading order.
+Segmenter = Callable[[np.ndarray], CharBoxes]
 
 
 @dataclass(frozen=True)
@@ -70,12 +73,15 @@ class PlateReader:
     so one reader can serve several threads.
 
     ``min_chars``: detections read as fewer characters are dropped (0 reports every detection).
+    ``detector``, ``recognizer`` and ``segmenter`` replace a stage (tests, benchmarks).
     """
 
     def __init__(self, providers: str | Sequence[str] = ("cpu",), threads: int | None = None,
                  quantized: bool = True, detector: Detector | None = None,
-                 recognizer: Recognizer | None = None, min_chars: int = MIN_CHARS) -> None:
+                 recognizer: Recognizer | None = None, min_chars: int = MIN_CHARS,
+                 segmenter: Segmenter = segment) -> None:
         self.min_chars = min_chars
+        self.segmenter = segmenter
         # The detector runs in fp32 either way: its INT8 build is no faster on CPUs without VNNI
         # (python -m benchmarks.detector; figures in models/MODEL_CARD.md).
         self.detector = detector or Detector(
@@ -99,13 +105,14 @@ class PlateReader:
     def read_detections(self, gray: np.ndarray, detections: Sequence[Detection],
                         clock: StageClock | None = None) -> list[PlateResult]:
         """Read each detected plate; those read as fewer than ``min_chars`` are left out."""
-        reads = (read_plate(gray, d, self.recognizer, clock) for d in detections)
+        reads = (read_plate(gray, d, self.recognizer, clock, segmenter=self.segmenter)
+                 for d in detections)
         return [r for r in reads if len(r.text) >= self.min_chars]
 
 
 def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer,
-               clock: StageClock | None = None, second_look: Sequence[float] = SECOND_LOOK_PADS
-               ) -> PlateResult:
+               clock: StageClock | None = None, second_look: Sequence[float] = SECOND_LOOK_PADS,
+               segmenter: Segmenter = segment) -> PlateResult:
     """Read the characters of one detected plate in a grayscale frame.
 
     The plate is cut with :data:`CROP_PAD` around the box; when that reading does not fit the
@@ -114,22 +121,22 @@ def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer,
     character boxes), "char_cnn" (cutting the character crops and the model call) and
     "assembly" (plate text and result), once per look.
     """
-    result = _read_crop(gray, detection, recognizer, CROP_PAD, clock)
+    result = _read_crop(gray, detection, recognizer, CROP_PAD, clock, segmenter)
     for pad in second_look:
         if result.matches_pattern:
             break
-        again = _read_crop(gray, detection, recognizer, pad, clock)
+        again = _read_crop(gray, detection, recognizer, pad, clock, segmenter)
         if again.matches_pattern:
             result = again
     return result
 
 
 def _read_crop(gray: np.ndarray, detection: Detection, recognizer: Recognizer, pad: float,
-               clock: StageClock | None) -> PlateResult:
+               clock: StageClock | None, segmenter: Segmenter) -> PlateResult:
     h, w = gray.shape
     x0, y0, x1, y1 = detection.box.pad(pad).clamp(w, h).to_int()
     crop = gray[y0:y1, x0:x1]
-    chars = segment(crop)
+    chars = segmenter(crop)
     if clock is not None:
         clock.lap("segmentation")
     if len(chars):
