@@ -34,7 +34,11 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from edge_alpr.image import read_image
 from edge_alpr.pipeline import PlateReader
-reader = PlateReader(providers={providers!r}, threads={threads!r}, quantized={quantized!r})
+from edge_alpr.session import lean_malloc
+if {lean!r}:
+    lean_malloc()
+reader = PlateReader(providers={providers!r}, threads={threads!r}, quantized={quantized!r},
+                     lean={lean!r})
 t1 = time.perf_counter()
 image = read_image({image!r})
 t2 = time.perf_counter()
@@ -69,6 +73,7 @@ class BenchResult:
     quantized: bool  # INT8 character model (the detector is fp32 either way)
     stages: Mapping[str, StageStats]  # STAGES, then TOTAL
     cold_start: ColdStart
+    lean: bool = False  # lean sessions and lean_malloc (the kiosk profile)
 
     @property
     def fps(self) -> float:
@@ -79,7 +84,7 @@ class BenchResult:
         return {
             "images": list(self.images), "runs": self.runs, "warmup": self.warmup,
             "threads": self.threads, "providers": list(self.providers),
-            "quantized": self.quantized,
+            "quantized": self.quantized, "lean": self.lean,
             "stages": {k: {"p50_ms": round(s.p50_ms, 3), "p95_ms": round(s.p95_ms, 3),
                            "mean_ms": round(s.mean_ms, 3)} for k, s in self.stages.items()},
             "fps": round(self.fps, 2),
@@ -121,10 +126,10 @@ def summarize(ms: Sequence[float]) -> StageStats:
 
 
 def cold_start(image: str | Path, providers: Sequence[str], threads: int | None,
-               quantized: bool, repeats: int = 3) -> ColdStart:
+               quantized: bool, repeats: int = 3, lean: bool = False) -> ColdStart:
     """Import + model load + first frame in ``repeats`` fresh interpreters, one after another."""
     code = _COLD_START.format(providers=tuple(providers), threads=threads, quantized=quantized,
-                              image=str(image))
+                              image=str(image), lean=lean)
     runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                       text=True, check=True).stdout.splitlines()[-1])
             for _ in range(repeats)]
@@ -136,12 +141,15 @@ def cold_start(image: str | Path, providers: Sequence[str], threads: int | None,
 
 
 def bench(images: Sequence[str | Path], runs: int, warmup: int, threads: int | None = None,
-          providers: Sequence[str] = ("cpu",), quantized: bool = True) -> BenchResult:
+          providers: Sequence[str] = ("cpu",), quantized: bool = True, lean: bool = False
+          ) -> BenchResult:
     """Time the pipeline's stages over ``images`` (decoded once, before timing), then the cold
-    start on the first image."""
+    start on the first image. ``lean`` applies to the cold start's fresh processes; in this one
+    it makes lean sessions only (malloc's settings are the caller's process's)."""
     frames = [read_image(p) for p in images]
-    reader = PlateReader(providers=tuple(providers), threads=threads, quantized=quantized)
+    reader = PlateReader(providers=tuple(providers), threads=threads, quantized=quantized,
+                         lean=lean)
     ms = time_frames(reader, frames, runs, warmup)
     return BenchResult(tuple(str(p) for p in images), runs, warmup, threads, tuple(providers),
                        quantized, {k: summarize(v) for k, v in ms.items()},
-                       cold_start(images[0], providers, threads, quantized))
+                       cold_start(images[0], providers, threads, quantized, lean=lean), lean)

@@ -16,7 +16,7 @@ from .errors import EdgeAlprError
 from .image import read_image
 from .inputs import expand
 from .pipeline import MIN_CHARS, PlateReader, PlateResult
-from .session import PROVIDERS
+from .session import PROVIDERS, TRT_CACHE_ENV, lean_malloc
 
 
 def _check_providers(names: list[str] | None) -> list[str] | None:
@@ -31,6 +31,10 @@ def _check_providers(names: list[str] | None) -> list[str] | None:
 Providers = Annotated[list[str] | None, typer.Option(
     "--provider", help=f"Execution provider, in order of preference: {', '.join(PROVIDERS)}.",
     callback=_check_providers)]
+
+Lean = Annotated[bool, typer.Option(
+    "--lean", help="Kiosk profile: no memory kept between frames (lower peak RSS, same "
+    "results; see the README's Deployment section).")]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read Mongolian licence plates on small CPUs.")
@@ -52,13 +56,16 @@ def read(
     out: Annotated[Path | None, typer.Option(help="Write annotated copies here.")] = None,
     min_chars: Annotated[int, typer.Option(
         min=0, help="Report plates read as at least this many characters.")] = MIN_CHARS,
+    lean: Lean = False,
 ) -> None:
     """Read the plates in images. Exit code 0 when every image was read, 1 when some failed."""
     files = list(expand(paths))
     if not files:
         raise typer.BadParameter("no input images", param_hint="PATHS")
+    if lean:
+        lean_malloc()
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
-                         quantized=not fp32, min_chars=min_chars)
+                         quantized=not fp32, min_chars=min_chars, lean=lean)
     failed = 0
     taken = {p.resolve() for p in files}  # never write over an input
     for path in _progress(files):
@@ -89,6 +96,7 @@ def video(
     every: Annotated[int, typer.Option(min=1, help="Read every Nth frame.")] = 1,
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
     provider: Providers = None,
+    lean: Lean = False,
 ) -> None:
     """Track plates through a video; one JSON line per plate track, its text voted."""
     import cv2
@@ -99,7 +107,9 @@ def video(
     if not capture.isOpened():
         print(json.dumps({"source": source, "error": "cannot be opened as a video"}))
         raise typer.Exit(1)
-    reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads)
+    if lean:
+        lean_malloc()
+    reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads, lean=lean)
     tracker = PlateTracker()
     frame_index = -1
     try:
@@ -142,8 +152,11 @@ def _write_annotated(out: Path, path: Path, image: np.ndarray, plates: list[Plat
 @app.command()
 def info(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    provider: Providers = None,
 ) -> None:
-    """Versions, execution providers, and the bundled models with their checksums."""
+    """Versions, execution providers (available, and in use by a reader loaded with
+    --provider), and the bundled models with their checksums."""
+    import os
     import platform
     from importlib.metadata import version
 
@@ -157,8 +170,18 @@ def info(
         "machine": platform.machine(),
         "packages": {p: version(p) for p in ("onnxruntime", "opencv-python-headless", "numpy")},
         "providers": {name: ort in available for name, ort in PROVIDERS.items()},
+        "in_use": {},
+        # numba is gone (pyproject.toml): nothing is compiled, nor cached, at run time.
+        "jit": None,
+        "trt_engine_cache": os.environ.get(TRT_CACHE_ENV),
         "models": {},
     }
+    try:
+        reader = PlateReader(providers=tuple(provider or ("cpu",)))
+        for m in (reader.detector.model, reader.recognizer.model):
+            report["in_use"][m.path.name] = list(m.providers)
+    except EdgeAlprError as e:
+        report["in_use"] = {"error": str(e)}
     for role in ROLES:
         for precision in PRECISIONS:
             try:
@@ -176,6 +199,12 @@ def info(
         print(f"  {name} {v}")
     print("providers: " + ", ".join(f"{n}{'' if ok else ' (unavailable)'}"
                                     for n, ok in report["providers"].items()))
+    for name, used in report["in_use"].items():
+        print(f"in use by the reader: {name}: " + (", ".join(used) if isinstance(used, list)
+                                                    else used))
+    print("JIT: none (nothing is compiled or cached at run time)")
+    if report["trt_engine_cache"]:
+        print(f"TensorRT engine cache ({TRT_CACHE_ENV}): {report['trt_engine_cache']}")
     for name, m in report["models"].items():
         print(f"model {name}: " + (m.get("error") or f"{m['sha256']}  {m['bytes']} bytes"))
 
@@ -223,6 +252,7 @@ def bench(
     provider: Providers = None,
     fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
+    lean: Lean = False,
 ) -> None:
     """Per-stage latency (p50/p95/mean), frames per second, cold start and peak memory.
     Images are decoded once, before timing."""
@@ -232,8 +262,11 @@ def bench(
     files = list(expand(images)) if images else sample_frames()
     if not files:
         raise typer.BadParameter("no input images", param_hint="IMAGES")
+    if lean:
+        lean_malloc()
     try:
-        result = run_bench(files, runs, warmup, threads, tuple(provider or ("cpu",)), not fp32)
+        result = run_bench(files, runs, warmup, threads, tuple(provider or ("cpu",)), not fp32,
+                           lean)
     except EdgeAlprError as e:
         print(f"error: {e}", file=sys.stderr)
         raise typer.Exit(1) from e
@@ -242,7 +275,8 @@ def bench(
         return
     print(f"{runs} runs after {warmup} warm-up over {len(files)} image(s), threads "
           f"{threads or 'default'}, {', '.join(result.providers)}, "
-          f"character model {'int8' if result.quantized else 'fp32'}")
+          f"character model {'int8' if result.quantized else 'fp32'}"
+          f"{', lean' if lean else ''}")
     print(f"{'stage':13s} {'p50 ms':>8s} {'p95 ms':>8s} {'mean ms':>8s}")
     for stage in (*STAGES, TOTAL):
         s = result.stages[stage]

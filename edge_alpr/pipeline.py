@@ -18,6 +18,7 @@ from .models import CHARS, DETECTOR, FP32, INT8, bundled_model
 from .plate import Candidate, PlateText, decode_plate
 from .recognizer import Recognizer
 from .segment import CROP_PAD, CharBoxes, cut_chars, segment
+from .session import lean_sessions
 from .timing import StageClock
 
 # Plate crop → character boxes in the crop's pixels and reading order.
@@ -74,20 +75,23 @@ class PlateReader:
 
     ``min_chars``: detections read as fewer characters are dropped (0 reports every detection).
     ``detector``, ``recognizer`` and ``segmenter`` replace a stage (tests, benchmarks).
+    ``lean``: the models' sessions keep no memory between calls (see :class:`OnnxModel`); same
+    results. Peak memory drops only with :func:`edge_alpr.session.lean_malloc` as well.
     """
 
     def __init__(self, providers: str | Sequence[str] = ("cpu",), threads: int | None = None,
                  quantized: bool = True, detector: Detector | None = None,
                  recognizer: Recognizer | None = None, min_chars: int = MIN_CHARS,
-                 segmenter: Segmenter = segment) -> None:
+                 segmenter: Segmenter = segment, lean: bool = False) -> None:
         self.min_chars = min_chars
         self.segmenter = segmenter
-        # The detector runs in fp32 either way: its INT8 build is no faster on CPUs without VNNI
-        # (python -m benchmarks.detector; figures in models/MODEL_CARD.md).
-        self.detector = detector or Detector(
-            bundled_model(DETECTOR, FP32).path, providers, threads)
-        self.recognizer = recognizer or Recognizer(
-            bundled_model(CHARS, INT8 if quantized else FP32).path, providers, threads)
+        with lean_sessions(lean):
+            # The detector runs in fp32 either way: its INT8 build is no faster on CPUs without
+            # VNNI (python -m benchmarks.detector; figures in models/MODEL_CARD.md).
+            self.detector = detector or Detector(
+                bundled_model(DETECTOR, FP32).path, providers, threads)
+            self.recognizer = recognizer or Recognizer(
+                bundled_model(CHARS, INT8 if quantized else FP32).path, providers, threads)
 
     def read(self, image: np.ndarray | str | Path, source: str | Path | None = None,
              clock: StageClock | None = None) -> list[PlateResult]:

@@ -6,15 +6,25 @@ An :class:`OnnxModel` keeps no state between calls, so one instance may serve se
 
 from __future__ import annotations
 
+import ctypes
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import numpy as np
-import onnxruntime
-from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state
 
-from .errors import InferenceError, ModelLoadError
+# Read by onnxruntime when it is first imported. Without it onnxruntime (1.32, Linux) writes a
+# telemetry device id under ~/.cache/Microsoft/DeveloperTools, and warns on every start where
+# HOME cannot be written (a read-only kiosk). A value the caller set wins.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+import onnxruntime  # noqa: E402
+from onnxruntime.capi import onnxruntime_pybind11_state as _ort_state  # noqa: E402
+
+from .errors import InferenceError, ModelLoadError  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +54,45 @@ _ORT_ERRORS: tuple[type[Exception], ...] = tuple(
     e for e in vars(_ort_state).values() if isinstance(e, type) and issubclass(e, Exception))
 
 Dim = int | str | None  # a fixed size, a symbolic one, or unknown
+
+# A folder for TensorRT's engines: built on the first load (slow on a Jetson), read after.
+TRT_CACHE_ENV = "EDGE_ALPR_TRT_CACHE"
+
+# Whether models loaded now are lean (see lean_sessions): how PlateReader reaches the sessions
+# that the Detector and the Recognizer open themselves.
+_LEAN: ContextVar[bool] = ContextVar("edge_alpr_lean", default=False)
+
+
+@contextmanager
+def lean_sessions(lean: bool = True) -> Iterator[None]:
+    """Models loaded in this block (in this thread) without an explicit ``lean`` are lean."""
+    token = _LEAN.set(lean)
+    try:
+        yield
+    finally:
+        _LEAN.reset(token)
+
+
+def lean_malloc() -> bool:
+    """Make glibc serve blocks over 128 KiB with mmap, returned to the system when freed.
+
+    Process-wide, so for the process's owner (the command line) to call. By default glibc raises
+    that threshold as large blocks are freed and keeps later ones in its heap, which is where a
+    lean session's tensors then stay. False where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc.mallopt(-3, 128 * 1024) == 1  # -3: M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        return False
+
+
+def _with_options(providers: list[str]) -> list[str | tuple[str, dict[str, str]]]:
+    """``providers`` with their options: the TensorRT engine cache when TRT_CACHE_ENV is set."""
+    cache = os.environ.get(TRT_CACHE_ENV)
+    trt = PROVIDERS["tensorrt"]
+    return [(p, {"trt_engine_cache_enable": "True", "trt_engine_cache_path": cache})
+            if p == trt and cache else p for p in providers]
 
 
 def resolve_providers(names: str | Sequence[str], available: Sequence[str]) -> list[str]:
@@ -75,10 +124,13 @@ class OnnxModel:
     ``providers`` are friendly names (see :data:`PROVIDERS`), tried in order; ``threads`` sets
     the intra-op threads (``None``: onnxruntime's default, one per core). Operators run one
     after the other (inter-op 1): these models are chains, and small CPUs have few cores.
+    ``lean`` (``None``: as :func:`lean_sessions` says) turns off the CPU memory arena and the
+    memory pattern planning: tensors are allocated when needed and freed after, not kept for the
+    next run. The results are the same.
     """
 
     def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, lean: bool | None = None) -> None:
         self.path = Path(path)
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be a positive int or None, got {threads!r}")
@@ -89,9 +141,12 @@ class OnnxModel:
         options.intra_op_num_threads = threads or 0  # 0: onnxruntime decides
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        if _LEAN.get() if lean is None else lean:
+            options.enable_cpu_mem_arena = False
+            options.enable_mem_pattern = False
         try:
             self._session = onnxruntime.InferenceSession(str(self.path), options,
-                                                         providers=wanted)
+                                                         providers=_with_options(wanted))
         except _ORT_ERRORS as e:
             raise ModelLoadError(self.path, f"onnxruntime cannot load it: {e}") from e
         self.providers: tuple[str, ...] = tuple(self._session.get_providers())

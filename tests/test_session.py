@@ -10,10 +10,11 @@ import pytest
 from onnx import TensorProto, helper
 
 from edge_alpr.errors import InferenceError, ModelLoadError
-from edge_alpr.session import PROVIDERS, OnnxModel, resolve_providers
+from edge_alpr.session import PROVIDERS, TRT_CACHE_ENV, OnnxModel, lean_sessions, resolve_providers
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
+TRT = "TensorrtExecutionProvider"
 META = {"classes": "0123456789#", "input_size": "36x20"}
 
 
@@ -167,3 +168,50 @@ def test_run_failure_raises_inference_error(fixture, x, request):
     m = OnnxModel(request.getfixturevalue(fixture))
     with pytest.raises(InferenceError, match=re.escape(f"shape {x.shape} and dtype {x.dtype}")):
         m.run(x)
+
+
+@pytest.mark.parametrize("explicit, context, lean", [
+    (None, False, False), (None, True, True), (True, False, True), (False, True, False)])
+def test_lean_turns_off_the_arena_and_memory_patterns(add_model, explicit, context, lean):
+    with lean_sessions(context):
+        m = OnnxModel(add_model, lean=explicit)
+    options = m._session.get_session_options()
+    assert (options.enable_cpu_mem_arena, options.enable_mem_pattern) == (not lean, not lean)
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(m.run(x)[0], x + 1)
+
+
+def test_lean_sessions_ends_with_its_block(add_model):
+    with lean_sessions():
+        pass
+    assert OnnxModel(add_model)._session.get_session_options().enable_cpu_mem_arena
+
+
+class _RecordingSession(onnxruntime.InferenceSession):
+    """Records the providers asked for, then opens the model on the CPU."""
+    asked: list = []
+
+    def __init__(self, path, options, providers):
+        type(self).asked = providers
+        super().__init__(path, options, providers=[CPU])
+
+
+@pytest.mark.parametrize("cache, names, expected", [
+    ("/var/cache/trt", ("tensorrt", "cuda"),
+     [(TRT, {"trt_engine_cache_enable": "True", "trt_engine_cache_path": "/var/cache/trt"}),
+      CUDA, CPU]),
+    (None, ("tensorrt", "cuda"), [TRT, CUDA, CPU]),
+    ("/var/cache/trt", ("cuda",), [CUDA, CPU]),  # no TensorRT, no options
+])
+def test_tensorrt_engine_cache_from_the_environment(add_model, monkeypatch, cache, names,
+                                                    expected):
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: [TRT, CUDA, CPU])
+    monkeypatch.setattr(onnxruntime, "InferenceSession", _RecordingSession)
+    if cache:
+        monkeypatch.setenv(TRT_CACHE_ENV, cache)
+    else:
+        monkeypatch.delenv(TRT_CACHE_ENV, raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        OnnxModel(add_model, providers=names)
+    assert _RecordingSession.asked == expected
