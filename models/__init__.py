@@ -1,1 +1,2 @@
-"""The bundled model files (ONNX models, their metrics and model card), installed as package data."""
+"""The bundled model files (ONNX models, their metrics and model card), installed as
+package data."""
