@@ -67,6 +67,9 @@ MIN_CHARS = 5
 # not fit the grammar: a detector box a little tight or loose changes what the binarization
 # and the border rule see. Chosen on the training photos' detections (README, figures).
 SECOND_LOOK_PADS: tuple[float, ...] = (0.0, 0.15)
+# Only a reading with at least this many characters gets a second look: one with fewer is no
+# plate cut a little wrong but a wheel, a badge or a sign, and looking again costs time.
+SECOND_LOOK_MIN_CHARS = 4
 
 
 class PlateReader:
@@ -120,14 +123,15 @@ def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer,
     """Read the characters of one detected plate in a grayscale frame.
 
     The plate is cut with :data:`CROP_PAD` around the box; when that reading does not fit the
-    plate grammar, it is cut again with each margin of ``second_look`` in turn, and the first
-    reading that fits is taken. ``clock``, when given, gets laps "segmentation" (crop and
-    character boxes), "char_cnn" (cutting the character crops and the model call) and
-    "assembly" (plate text and result), once per look.
+    plate grammar but has at least :data:`SECOND_LOOK_MIN_CHARS` characters, it is cut again
+    with each margin of ``second_look`` in turn, and the first reading that fits is taken.
+    ``clock``, when given, gets laps "segmentation" (crop and character boxes), "char_cnn"
+    (cutting the character crops and the model call) and "assembly" (plate text and result),
+    once per look.
     """
     result = _read_crop(gray, detection, recognizer, CROP_PAD, clock, segmenter)
     for pad in second_look:
-        if result.matches_pattern:
+        if result.matches_pattern or len(result.text) < SECOND_LOOK_MIN_CHARS:
             break
         again = _read_crop(gray, detection, recognizer, pad, clock, segmenter)
         if again.matches_pattern:

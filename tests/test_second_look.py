@@ -11,6 +11,7 @@ from edge_alpr.image import read_image, to_gray
 from edge_alpr.models import CHARS, INT8, bundled_model
 from edge_alpr.pipeline import SECOND_LOOK_PADS, PlateReader, read_plate
 from edge_alpr.recognizer import Recognizer
+from edge_alpr.segment import CharBoxes, segment
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "scene.jpg"
 
@@ -58,3 +59,16 @@ def test_a_plate_no_look_fits_is_returned_as_first_read(recognizer):
     read = read_plate(gray, Detection(Box(x0, y0, (x0 + x1) / 2, y1), 0.9), recognizer)
     assert read.text.startswith("425") and not read.matches_pattern
     assert recognizer.calls == 1 + len(SECOND_LOOK_PADS)
+
+
+def test_a_detection_read_as_almost_nothing_gets_no_second_look(recognizer):
+    looks = []
+
+    def segmenter(crop: np.ndarray) -> CharBoxes:
+        looks.append(crop.shape)
+        return segment(crop)
+
+    blank = np.full((720, 1280), 200, np.uint8)  # a wall the detector took for a plate
+    read = read_plate(blank, Detection(Box(100, 100, 400, 180), 0.9), recognizer,
+                      segmenter=segmenter)
+    assert read.text == "" and len(looks) == 1
