@@ -31,8 +31,9 @@ import tensorflow as tf  # noqa: E402
 import export.detector_model  # noqa: E402, F401  (registers the detector's ToFloat layer)
 from edge_alpr.detector import Detector  # noqa: E402
 from edge_alpr.models import CHARS, DETECTOR, FP32, bundled_model  # noqa: E402
-from edge_alpr.pipeline import PlateReader  # noqa: E402
+from edge_alpr.pipeline import PlateReader, Segmenter  # noqa: E402
 from edge_alpr.recognizer import Recognizer  # noqa: E402
+from edge_alpr.segment import segment  # noqa: E402
 
 from .research_segment import research_segment  # noqa: E402
 
@@ -94,20 +95,21 @@ def _on_tensorflow(stage: Stage, path: Path, call: Callable[[np.ndarray], np.nda
     return stage
 
 
-def tuned_reader(threads: int) -> PlateReader:
+def _tf_reader(threads: int, wrap_detector: Callable, wrap_chars: Callable,
+               segmenter: Segmenter = segment) -> PlateReader:
+    """edge-alpr's pipeline with both models run by TensorFlow, each called through its wrap."""
     set_threads(threads)
     return PlateReader(
         detector=_on_tensorflow(Detector(bundled_model(DETECTOR, FP32).path, threads=1),
-                                DETECTOR_KERAS, as_function(load(DETECTOR_KERAS))),
+                                DETECTOR_KERAS, wrap_detector(load(DETECTOR_KERAS))),
         recognizer=_on_tensorflow(Recognizer(bundled_model(CHARS, FP32).path, threads=1),
-                                  CHARS_KERAS, as_function(load(CHARS_KERAS))))
+                                  CHARS_KERAS, wrap_chars(load(CHARS_KERAS))),
+        segmenter=segmenter)
+
+
+def tuned_reader(threads: int) -> PlateReader:
+    return _tf_reader(threads, as_function, as_function)
 
 
 def original_reader(threads: int) -> PlateReader:
-    set_threads(threads)
-    return PlateReader(
-        detector=_on_tensorflow(Detector(bundled_model(DETECTOR, FP32).path, threads=1),
-                                DETECTOR_KERAS, predict(load(DETECTOR_KERAS))),
-        recognizer=_on_tensorflow(Recognizer(bundled_model(CHARS, FP32).path, threads=1),
-                                  CHARS_KERAS, predict_each(load(CHARS_KERAS))),
-        segmenter=research_segment)
+    return _tf_reader(threads, predict, predict_each, research_segment)
