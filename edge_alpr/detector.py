@@ -83,8 +83,8 @@ class Detector:
     """
 
     def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None) -> None:
-        self.model = OnnxModel(path, providers, threads)
+                 threads: int | None = None, lean: bool = False) -> None:
+        self.model = OnnxModel(path, providers, threads, lean)
         md = self.model.metadata
         try:
             self.input_hw = (int(md["input_height"]), int(md["input_width"]))

@@ -18,7 +18,6 @@ from .models import CHARS, DETECTOR, FP32, INT8, bundled_model
 from .plate import Candidate, PlateText, decode_plate
 from .recognizer import Recognizer
 from .segment import CROP_PAD, CharBoxes, cut_chars, segment
-from .session import lean_sessions
 from .timing import StageClock
 
 # Plate crop → character boxes in the crop's pixels and reading order.
@@ -88,13 +87,12 @@ class PlateReader:
                  segmenter: Segmenter = segment, lean: bool = False) -> None:
         self.min_chars = min_chars
         self.segmenter = segmenter
-        with lean_sessions(lean):
-            # The detector runs in fp32 either way: its INT8 build is no faster on CPUs without
-            # VNNI (python -m benchmarks.detector; figures in models/MODEL_CARD.md).
-            self.detector = detector or Detector(
-                bundled_model(DETECTOR, FP32).path, providers, threads)
-            self.recognizer = recognizer or Recognizer(
-                bundled_model(CHARS, INT8 if quantized else FP32).path, providers, threads)
+        # The detector runs in fp32 either way: its INT8 build is no faster on CPUs without
+        # VNNI (python -m benchmarks.detector; figures in models/MODEL_CARD.md).
+        self.detector = detector or Detector(
+            bundled_model(DETECTOR, FP32).path, providers, threads, lean)
+        self.recognizer = recognizer or Recognizer(
+            bundled_model(CHARS, INT8 if quantized else FP32).path, providers, threads, lean)
 
     def read(self, image: np.ndarray | str | Path, source: str | Path | None = None,
              clock: StageClock | None = None) -> list[PlateResult]:

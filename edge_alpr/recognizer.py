@@ -21,8 +21,8 @@ class Recognizer:
     """Character probabilities for character crops, in one batched session call."""
 
     def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None) -> None:
-        self.model = OnnxModel(path, providers, threads)
+                 threads: int | None = None, lean: bool = False) -> None:
+        self.model = OnnxModel(path, providers, threads, lean)
         md = self.model.metadata
         try:
             self.classes: str = md["classes"]

@@ -9,9 +9,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,21 +55,6 @@ Dim = int | str | None  # a fixed size, a symbolic one, or unknown
 
 # A folder for TensorRT's engines: built on the first load (slow on a Jetson), read after.
 TRT_CACHE_ENV = "EDGE_ALPR_TRT_CACHE"
-
-# Whether models loaded now are lean (see lean_sessions): how PlateReader reaches the sessions
-# that the Detector and the Recognizer open themselves.
-_LEAN: ContextVar[bool] = ContextVar("edge_alpr_lean", default=False)
-
-
-@contextmanager
-def lean_sessions(lean: bool = True) -> Iterator[None]:
-    """Models loaded in this block (in this thread) without an explicit ``lean`` are lean."""
-    token = _LEAN.set(lean)
-    try:
-        yield
-    finally:
-        _LEAN.reset(token)
-
 
 def lean_malloc() -> bool:
     """Make glibc serve blocks over 128 KiB with mmap, returned to the system when freed.
@@ -124,13 +107,12 @@ class OnnxModel:
     ``providers`` are friendly names (see :data:`PROVIDERS`), tried in order; ``threads`` sets
     the intra-op threads (``None``: onnxruntime's default, one per core). Operators run one
     after the other (inter-op 1): these models are chains, and small CPUs have few cores.
-    ``lean`` (``None``: as :func:`lean_sessions` says) turns off the CPU memory arena and the
-    memory pattern planning: tensors are allocated when needed and freed after, not kept for the
-    next run. The results are the same.
+    ``lean`` turns off the CPU memory arena and the memory pattern planning: tensors are
+    allocated when needed and freed after, not kept for the next run. The results are the same.
     """
 
     def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None, lean: bool | None = None) -> None:
+                 threads: int | None = None, lean: bool = False) -> None:
         self.path = Path(path)
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be a positive int or None, got {threads!r}")
@@ -141,7 +123,7 @@ class OnnxModel:
         options.intra_op_num_threads = threads or 0  # 0: onnxruntime decides
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        if _LEAN.get() if lean is None else lean:
+        if lean:
             options.enable_cpu_mem_arena = False
             options.enable_mem_pattern = False
         try:

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from edge_alpr.errors import InferenceError, ModelLoadError
-from edge_alpr.session import PROVIDERS, TRT_CACHE_ENV, OnnxModel, lean_sessions, resolve_providers
+from edge_alpr.session import PROVIDERS, TRT_CACHE_ENV, OnnxModel, resolve_providers
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -170,21 +170,13 @@ def test_run_failure_raises_inference_error(fixture, x, request):
         m.run(x)
 
 
-@pytest.mark.parametrize("explicit, context, lean", [
-    (None, False, False), (None, True, True), (True, False, True), (False, True, False)])
-def test_lean_turns_off_the_arena_and_memory_patterns(add_model, explicit, context, lean):
-    with lean_sessions(context):
-        m = OnnxModel(add_model, lean=explicit)
+@pytest.mark.parametrize("lean", [False, True])
+def test_lean_turns_off_the_arena_and_memory_patterns(add_model, lean):
+    m = OnnxModel(add_model, lean=lean)
     options = m._session.get_session_options()
     assert (options.enable_cpu_mem_arena, options.enable_mem_pattern) == (not lean, not lean)
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     np.testing.assert_array_equal(m.run(x)[0], x + 1)
-
-
-def test_lean_sessions_ends_with_its_block(add_model):
-    with lean_sessions():
-        pass
-    assert OnnxModel(add_model)._session.get_session_options().enable_cpu_mem_arena
 
 
 class _RecordingSession(onnxruntime.InferenceSession):
