@@ -25,7 +25,8 @@ from .timing import StageClock
 
 # In pipeline order; "letterbox" includes the grayscale conversion, "char_cnn" the cutting
 # of the character crops. The stages and "total" are milliseconds per frame.
-STAGES = ("letterbox", "detector", "decode", "segmentation", "char_cnn", "assembly")
+STAGES = ("letterbox", "detector", "decode", "plate_check", "segmentation", "char_cnn",
+          "assembly")
 TOTAL = "total"
 
 # Runs in a fresh interpreter: import, model load and one frame, the image decode left out.
@@ -44,8 +45,14 @@ image = read_image({image!r})
 t2 = time.perf_counter()
 reader.read(image)
 t3 = time.perf_counter()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"seconds": t1 - t0 + t3 - t2, "maxrss": rss}}))
+# This process's own peak (VmHWM): on Linux a child's ru_maxrss starts from its parent's peak.
+try:
+    peak = 1024 * next(int(line.split()[1]) for line in open("/proc/self/status")
+                       if line.startswith("VmHWM:"))
+except (OSError, StopIteration):  # no procfs (macOS: ru_maxrss is in bytes there)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak *= 1 if sys.platform == "darwin" else 1024
+print(json.dumps({{"seconds": t1 - t0 + t3 - t2, "peak_bytes": peak}}))
 """
 
 
@@ -70,7 +77,7 @@ class BenchResult:
     warmup: int
     threads: int | None  # None: onnxruntime's default
     providers: tuple[str, ...]
-    quantized: bool  # INT8 character model (the detector is fp32 either way)
+    quantized: bool  # INT8 character model (the detector and plate check are fp32 either way)
     stages: Mapping[str, StageStats]  # STAGES, then TOTAL
     cold_start: ColdStart
     lean: bool = False  # lean sessions and lean_malloc (the kiosk profile)
@@ -133,11 +140,9 @@ def cold_start(image: str | Path, providers: Sequence[str], threads: int | None,
     runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                       text=True, check=True).stdout.splitlines()[-1])
             for _ in range(repeats)]
-    # ru_maxrss is in KiB on Linux, in bytes on macOS.
-    unit = 1 if sys.platform == "darwin" else 1024
     return ColdStart(float(np.median([r["seconds"] for r in runs])),
                      tuple(r["seconds"] for r in runs),
-                     max(r["maxrss"] for r in runs) * unit / 2**20)
+                     max(r["peak_bytes"] for r in runs) / 2**20)
 
 
 def bench(images: Sequence[str | Path], runs: int, warmup: int, threads: int | None = None,
