@@ -37,7 +37,7 @@ from edge_alpr.image import read_image
 from edge_alpr.pipeline import PlateReader
 
 from .pipelines import FP32, INT8, ORIGINAL, PIPELINES, TUNED, make_reader
-from .reference import CHARS_KERAS, DETECTOR_KERAS
+from .reference import CHARS_KERAS, CHECK_KERAS, DETECTOR_KERAS
 
 REPO = Path(__file__).resolve().parent.parent
 # Issue #6's aims, on a 2-core machine, 1080p frames.
@@ -252,14 +252,15 @@ def render(args: argparse.Namespace, started: str, imgs: Sequence[Frame],
         f"excluded; {args.rounds} rounds, each frame read by every pipeline in turn, the "
         f"order rotating; {args.threads} threads per model for onnxruntime and TensorFlow "
         "(intra-op); one untimed warm-up pass first.",
-        "- Pipelines: **edge-alpr int8** (the default: fp32 detector, INT8 character model), "
-        "**edge-alpr fp32** (`--fp32`), **TF tuned** (the same Keras models as "
-        "`tf.function`s, characters batched, edge-alpr's segmentation), **TF original** "
-        "(`model.predict` on the frame and once per character, scikit-image segmentation). "
-        "All four share edge-alpr's letterbox, decode, character cutting and plate grammar "
+        "- Pipelines: **edge-alpr int8** (the default: fp32 detector and plate check, INT8 "
+        "character model), **edge-alpr fp32** (`--fp32`), **TF tuned** (the same Keras models "
+        "as `tf.function`s, candidates and characters batched, edge-alpr's segmentation), "
+        "**TF original** (`model.predict` on the frame, on the candidates, and once per "
+        "character, scikit-image segmentation). "
+        "All four share edge-alpr's letterbox, decode, crop cutting and plate grammar "
         "(`benchmarks/reference.py`, `benchmarks/research_segment.py`), and the binarization "
         "of the segmentation (shadow removal, CLAHE, Otsu), so the references get edge-alpr's "
-        "speed-ups there. The TensorFlow processes also load onnxruntime and open the two "
+        "speed-ups there. The TensorFlow processes also load onnxruntime and open the three "
         "small ONNX models, for the metadata edge-alpr reads from them (input size, stride, "
         "threshold, classes).",
         "",
@@ -341,6 +342,7 @@ def render(args: argparse.Namespace, started: str, imgs: Sequence[Frame],
             "The TensorFlow pipelines load the Keras checkpoints the shipped ONNX models were "
             "exported from, committed under `benchmarks/keras/`:", ""]
     for path, onnx in ((DETECTOR_KERAS, "models/detector_fp32.onnx (runs/detector_ft/last.keras)"),
+                       (CHECK_KERAS, "models/plate_check_*.onnx (runs/verifier_box/last.keras)"),
                        (CHARS_KERAS, "models/chars_*.onnx (runs/chars/last.keras)")):
         out.append(f"- `{path.relative_to(REPO)}` sha256 `{sha256(path)}`: {onnx}")
     return "\n".join(out) + "\n"

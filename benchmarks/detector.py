@@ -1,10 +1,11 @@
-"""Detector latency: INT8 against fp32, alternating in one run, on the same frames.
+"""Detector latency: INT8 against fp32, and the fp32 detector with its plate check (fp32 and
+INT8), alternating in one run, on the same frames.
 
     python -m benchmarks.detector [--models models] [--threads 2] [--runs 200]
 
 Frames: the validation photos when ../shared is there, else synthetic frames (noise).
-Prints p50/p95 of the model call alone and of the whole detect (letterbox + model + decode),
-and the INT8/fp32 ratio of the medians.
+Prints p50/p95 of the model call alone and of the whole detect (letterbox + model + decode,
++ the check for the cascades), and the ratios of the medians.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from edge_alpr.detector import Detector, letterbox
 from edge_alpr.image import to_gray
+from edge_alpr.verifier import PlateVerifier
 from export.data import DATA_DIR, photos, read_gray, split
 
 
@@ -36,21 +38,27 @@ def main() -> None:
     args = ap.parse_args()
     detectors = {p: Detector(args.models / f"detector_{p}.onnx", threads=args.threads)
                  for p in ("fp32", "int8")}
+    for p in ("fp32", "int8"):
+        check = PlateVerifier(args.models / f"plate_check_{p}.onnx", threads=args.threads)
+        detectors[f"fp32+check_{p}"] = Detector(args.models / "detector_fp32.onnx",
+                                                threads=args.threads, verifier=check)
     imgs = frames()
     inputs = [letterbox(to_gray(f), detectors["fp32"].input_hw)[0][None, :, :, None]
               for f in imgs]
-    model_ms: dict[str, list[float]] = {p: [] for p in detectors}
+    model_ms: dict[str, list[float]] = {p: [] for p in ("fp32", "int8")}
     full_ms: dict[str, list[float]] = {p: [] for p in detectors}
     for i in range(args.warmup + args.runs):
         for p, det in detectors.items():  # alternate, so load changes hit both alike
             x, img = inputs[i % len(inputs)], imgs[i % len(imgs)]
             t0 = time.perf_counter()
-            det.model.run(x)
+            if p in model_ms:
+                det.model.run(x)
             t1 = time.perf_counter()
             det(img)
             t2 = time.perf_counter()
             if i >= args.warmup:
-                model_ms[p].append((t1 - t0) * 1e3)
+                if p in model_ms:
+                    model_ms[p].append((t1 - t0) * 1e3)
                 full_ms[p].append((t2 - t1) * 1e3)
     print(f"{args.runs} runs, {args.threads} threads, {len(imgs)} frames "
           f"{imgs[0].shape[1]}×{imgs[0].shape[0]}")
@@ -58,8 +66,10 @@ def main() -> None:
         for p, ms in table.items():
             p50, p95 = np.median(ms), np.percentile(ms, 95)
             print(f"{name:6s} {p}: p50 {p50:6.2f} ms  p95 {p95:6.2f} ms")
-        ratio = np.median(table["int8"]) / np.median(table["fp32"])
-        print(f"{name:6s} int8/fp32 median ratio: {ratio:.2f}")
+        for p in table:
+            if p != "fp32":
+                ratio = np.median(table[p]) / np.median(table["fp32"])
+                print(f"{name:6s} {p}/fp32 median ratio: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -30,10 +30,11 @@ import tensorflow as tf  # noqa: E402
 
 import export.detector_model  # noqa: E402, F401  (registers the detector's ToFloat layer)
 from edge_alpr.detector import Detector  # noqa: E402
-from edge_alpr.models import CHARS, DETECTOR, FP32, bundled_model  # noqa: E402
+from edge_alpr.models import CHARS, DETECTOR, FP32, VERIFIER, bundled_model  # noqa: E402
 from edge_alpr.pipeline import PlateReader, Segmenter  # noqa: E402
 from edge_alpr.recognizer import Recognizer  # noqa: E402
 from edge_alpr.segment import segment  # noqa: E402
+from edge_alpr.verifier import PlateVerifier  # noqa: E402
 
 from .research_segment import research_segment  # noqa: E402
 
@@ -42,8 +43,9 @@ log = logging.getLogger(__name__)
 KERAS_DIR = Path(__file__).resolve().parent / "keras"
 DETECTOR_KERAS = KERAS_DIR / "detector.keras"  # runs/detector_ft/last.keras → detector_fp32.onnx
 CHARS_KERAS = KERAS_DIR / "chars.keras"  # runs/chars/last.keras → chars_fp32.onnx, chars_int8.onnx
+CHECK_KERAS = KERAS_DIR / "plate_check.keras"  # runs/verifier_box/last.keras → plate_check_*.onnx
 
-Stage = TypeVar("Stage", Detector, Recognizer)
+Stage = TypeVar("Stage", Detector, Recognizer, PlateVerifier)
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,14 @@ def _on_tensorflow(stage: Stage, path: Path, call: Callable[[np.ndarray], np.nda
 
 def _tf_reader(threads: int, wrap_detector: Callable, wrap_chars: Callable,
                segmenter: Segmenter = segment) -> PlateReader:
-    """edge-alpr's pipeline with both models run by TensorFlow, each called through its wrap."""
+    """edge-alpr's pipeline with its three models run by TensorFlow, each called through its
+    wrap (the plate check through the detector's)."""
     set_threads(threads)
+    check = _on_tensorflow(PlateVerifier(bundled_model(VERIFIER, FP32).path, threads=1),
+                           CHECK_KERAS, wrap_detector(load(CHECK_KERAS)))
+    detector = Detector(bundled_model(DETECTOR, FP32).path, threads=1, verifier=check)
     return PlateReader(
-        detector=_on_tensorflow(Detector(bundled_model(DETECTOR, FP32).path, threads=1),
-                                DETECTOR_KERAS, wrap_detector(load(DETECTOR_KERAS))),
+        detector=_on_tensorflow(detector, DETECTOR_KERAS, wrap_detector(load(DETECTOR_KERAS))),
         recognizer=_on_tensorflow(Recognizer(bundled_model(CHARS, FP32).path, threads=1),
                                   CHARS_KERAS, wrap_chars(load(CHARS_KERAS))),
         segmenter=segmenter)

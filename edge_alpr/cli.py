@@ -178,7 +178,9 @@ def info(
     }
     try:
         reader = PlateReader(providers=tuple(provider or ("cpu",)))
-        for m in (reader.detector.model, reader.recognizer.model):
+        check = reader.detector.verifier
+        for m in (reader.detector.model, reader.recognizer.model,
+                  *([check.model] if check is not None else [])):
             report["in_use"][m.path.name] = list(m.providers)
     except EdgeAlprError as e:
         report["in_use"] = {"error": str(e)}

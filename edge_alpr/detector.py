@@ -19,6 +19,7 @@ from .geometry import Box
 from .image import to_gray
 from .session import OnnxModel
 from .timing import StageClock
+from .verifier import PlateVerifier
 
 PAD_VALUE = 114  # letterbox fill: mid-gray, like the training crops' padding
 NMS_IOU = 0.45
@@ -65,44 +66,71 @@ def decode(output: np.ndarray, stride: int, threshold: float, lb: Letterbox) -> 
     bw = np.exp(cell[:, 1]) * stride / lb.scale
     bh = np.exp(cell[:, 2]) * stride / lb.scale
     scores = cell[:, 0]
-    rects = np.stack([cx - bw / 2, cy - bh / 2, bw, bh], axis=1)
-    keep = cv2.dnn.NMSBoxes(rects.tolist(), scores.tolist(), threshold, NMS_IOU,
-                            top_k=MAX_DETECTIONS)
+    boxes = [Box(x0, y0, x1, y1) for x0, y0, x1, y1 in
+             np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)]
+    return nms(boxes, scores.tolist(), threshold, lb.width, lb.height)
+
+
+def nms(boxes: Sequence[Box], scores: Sequence[float], threshold: float, width: int,
+        height: int) -> list[Detection]:
+    """Boxes scoring ≥ ``threshold``, non-maximum suppressed (IoU :data:`NMS_IOU`), at most
+    :data:`MAX_DETECTIONS`, clamped to the ``width``×``height`` frame (those outside it
+    dropped), best first."""
+    rects = [[b.x0, b.y0, b.width, b.height] for b in boxes]
+    keep = cv2.dnn.NMSBoxes(rects, list(scores), threshold, NMS_IOU, top_k=MAX_DETECTIONS)
     out = []
     for i in np.asarray(keep, dtype=np.int64).reshape(-1):
-        box = Box(rects[i, 0], rects[i, 1], rects[i, 0] + rects[i, 2], rects[i, 1] + rects[i, 3])
-        if box.x1 > 0 and box.y1 > 0 and box.x0 < lb.width and box.y0 < lb.height:
-            out.append(Detection(box.clamp(lb.width, lb.height), float(scores[i])))
+        box = boxes[i]
+        if box.x1 > 0 and box.y1 > 0 and box.x0 < width and box.y0 < height:
+            out.append(Detection(box.clamp(width, height), float(scores[i])))
     return out
 
 
 class Detector:
     """The plate detector: any frame in, plates in original-image pixels out, best first.
 
-    Input size, stride and the default threshold are read from the model's metadata.
+    Input size, stride and the default threshold are read from the model's metadata. With a
+    ``verifier`` (the plate check) it is a cascade: each candidate's score becomes the
+    detector's score times the check's plate probability, its box the check's redrawn one, and
+    the default threshold is the check's. The product can only fall, so candidates below the
+    threshold need no check; redrawn boxes are suppressed again (two candidates may have found
+    one plate).
     """
 
     def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None, lean: bool = False) -> None:
+                 threads: int | None = None, lean: bool = False,
+                 verifier: PlateVerifier | None = None) -> None:
         self.model = OnnxModel(path, providers, threads, lean)
+        self.verifier = verifier
         md = self.model.metadata
         try:
             self.input_hw = (int(md["input_height"]), int(md["input_width"]))
             self.stride = int(md["stride"])
-            self.threshold = float(md["score_threshold"])
+            threshold = float(md["score_threshold"])
         except (KeyError, ValueError) as e:
             raise ModelLoadError(path, f"detector metadata incomplete or invalid: {e}") from e
+        self.threshold = verifier.threshold if verifier is not None else threshold
 
     def __call__(self, image: np.ndarray, threshold: float | None = None,
                  clock: StageClock | None = None) -> list[Detection]:
-        """``clock``, when given, gets laps "letterbox", "detector" (the model call), "decode"."""
-        x, lb = letterbox(to_gray(image), self.input_hw)
+        """``clock``, when given, gets laps "letterbox", "detector" (the model call), "decode"
+        and, with a verifier, "plate_check"."""
+        gray = to_gray(image)
+        threshold = self.threshold if threshold is None else threshold
+        x, lb = letterbox(gray, self.input_hw)
         if clock is not None:
             clock.lap("letterbox")
         out = self.model.run(x[None, :, :, None])[0][0]
         if clock is not None:
             clock.lap("detector")
-        dets = decode(out, self.stride, self.threshold if threshold is None else threshold, lb)
+        dets = decode(out, self.stride, threshold, lb)
         if clock is not None:
             clock.lap("decode")
-        return dets
+        if self.verifier is None or not dets:
+            return dets
+        probs, boxes = self.verifier(gray, [d.box for d in dets])
+        scores = [d.score * float(p) for d, p in zip(dets, probs, strict=True)]
+        checked = nms(boxes, scores, threshold, lb.width, lb.height)
+        if clock is not None:
+            clock.lap("plate_check")
+        return checked

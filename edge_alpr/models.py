@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 DETECTOR = "detector"
 CHARS = "chars"
-ROLES: tuple[str, ...] = (DETECTOR, CHARS)
+VERIFIER = "plate_check"  # the detector's second stage (edge_alpr.verifier)
+ROLES: tuple[str, ...] = (DETECTOR, CHARS, VERIFIER)
 INT8 = "int8"
 FP32 = "fp32"
 PRECISIONS: tuple[str, ...] = (INT8, FP32)
@@ -47,7 +48,7 @@ def model_file_name(role: str, precision: str = INT8) -> str:
 
 
 def bundled_model(role: str, precision: str = INT8) -> ModelInfo:
-    """The shipped model file for ``role`` (DETECTOR or CHARS) at ``precision``."""
+    """The shipped model file for ``role`` (DETECTOR, CHARS or VERIFIER) at ``precision``."""
     path = models_dir() / model_file_name(role, precision)
     if not path.is_file():
         raise ModelLoadError(path, f"the bundled {role} model ({precision}) is missing")

@@ -14,11 +14,12 @@ from .annotations import ONE_ROW, TWO_ROW
 from .detector import Detection, Detector
 from .geometry import Box
 from .image import read_image, to_gray
-from .models import CHARS, DETECTOR, FP32, INT8, bundled_model
+from .models import CHARS, DETECTOR, FP32, INT8, VERIFIER, bundled_model
 from .plate import Candidate, PlateText, decode_plate
 from .recognizer import Recognizer
 from .segment import CROP_PAD, CharBoxes, cut_chars, segment
 from .timing import StageClock
+from .verifier import PlateVerifier
 
 # Plate crop → character boxes in the crop's pixels and reading order.
 Segmenter = Callable[[np.ndarray], CharBoxes]
@@ -87,10 +88,12 @@ class PlateReader:
                  segmenter: Segmenter = segment, lean: bool = False) -> None:
         self.min_chars = min_chars
         self.segmenter = segmenter
-        # The detector runs in fp32 either way: its INT8 build is no faster on CPUs without
-        # VNNI (python -m benchmarks.detector; figures in models/MODEL_CARD.md).
+        # The detector and its plate check (edge_alpr.verifier) run in fp32 either way: their
+        # INT8 builds are no faster on CPUs without VNNI (python -m benchmarks.detector;
+        # figures in models/MODEL_CARD.md).
         self.detector = detector or Detector(
-            bundled_model(DETECTOR, FP32).path, providers, threads, lean)
+            bundled_model(DETECTOR, FP32).path, providers, threads, lean,
+            verifier=PlateVerifier(bundled_model(VERIFIER, FP32).path, providers, threads, lean))
         self.recognizer = recognizer or Recognizer(
             bundled_model(CHARS, INT8 if quantized else FP32).path, providers, threads, lean)
 

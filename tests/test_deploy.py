@@ -21,6 +21,7 @@ sys.path.insert(0, str(REPO / "deploy"))
 from check_read import plate_texts  # noqa: E402
 
 from edge_alpr.cli import _emit  # noqa: E402
+from edge_alpr.models import PRECISIONS, ROLES  # noqa: E402
 
 TRUTH = ["4253УБГ", "9081ХӨР"]
 
@@ -43,8 +44,8 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_is_pure_python_and_carries_models_assets_and_sample(wheel):
     assert wheel.name.endswith("-py3-none-any.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for role in ("detector", "chars"):
-        for precision in ("fp32", "int8"):
+    for role in ROLES:
+        for precision in PRECISIONS:
             assert f"edge_alpr/model_files/{role}_{precision}.onnx" in names
     assert {"edge_alpr/assets/glyphs.png", "edge_alpr/assets/glyphs.json",
             "edge_alpr/sample_files/scene.jpg", "edge_alpr/py.typed"} <= names

@@ -6,7 +6,8 @@ import pytest
 from edge_alpr.annotations import ONE_ROW, TWO_ROW
 from edge_alpr.detector import Detector
 from edge_alpr.geometry import Box
-from edge_alpr.models import DETECTOR, FP32, INT8, bundled_model
+from edge_alpr.models import DETECTOR, FP32, INT8, VERIFIER, bundled_model
+from edge_alpr.verifier import PlateVerifier
 
 pytest.importorskip("export.synth", reason="rendering needs the export extra")
 from export import make_sample  # noqa: E402
@@ -29,21 +30,35 @@ def frame_with_plate(width_px: float, layout: str, seed: int) -> tuple[np.ndarra
 
 
 # The shipped detector's boxes for the smallest plates of the data are 1.4–2.3× too large
-# (IoU 0.3–0.5) and the 100 px one-row plate scores under the threshold: a known gap of
-# issue 3, kept visible here until a detector fixes it (strict: a pass is reported).
+# (IoU 0.3–0.5) and the 100 px one-row plate scores under its own threshold: a known gap of the
+# detector alone, kept visible here (strict: a pass is reported). The plate check redraws them.
 SMALL = pytest.mark.xfail(strict=True, reason="small plates: box too large / missed")
+SIZES = [(100, ONE_ROW), (140, ONE_ROW), (180, ONE_ROW), (260, ONE_ROW), (320, ONE_ROW),
+         (80, TWO_ROW), (120, TWO_ROW), (160, TWO_ROW)]
+SMALLEST = {(100, ONE_ROW), (140, ONE_ROW), (80, TWO_ROW)}
 
 
-@pytest.mark.parametrize("precision", [FP32, INT8])
-@pytest.mark.parametrize("width, layout", [
-    pytest.param(100, ONE_ROW, marks=SMALL), (180, ONE_ROW), (260, ONE_ROW), (320, ONE_ROW),
-    pytest.param(80, TWO_ROW, marks=SMALL), (120, TWO_ROW), (160, TWO_ROW)])
-def test_shipped_detector_finds_a_pasted_plate(precision, width, layout):
-    detector = Detector(bundled_model(DETECTOR, precision).path, threads=1)
-    image, truth = frame_with_plate(width, layout, seed=width)
-    found = detector(image)
-    assert found, f"no plate found (width {width}, {layout})"
-    assert max(d.box.iou(truth) for d in found) >= 0.7
+def shipped_detector(kind: str) -> Detector:
+    """``fp32``, ``int8``, or ``cascade``: the fp32 detector with the fp32 plate check, as
+    :class:`edge_alpr.PlateReader` runs it."""
+    if kind == "cascade":
+        check = PlateVerifier(bundled_model(VERIFIER, FP32).path, threads=1)
+        return Detector(bundled_model(DETECTOR, FP32).path, threads=1, verifier=check)
+    return Detector(bundled_model(DETECTOR, kind).path, threads=1)
+
+
+@pytest.mark.parametrize("kind, width, layout", [
+    pytest.param(kind, w, layout, marks=SMALL if kind != "cascade" and (w, layout) in SMALLEST
+                 else ())
+    for kind in (FP32, INT8, "cascade") for w, layout in SIZES])
+def test_shipped_detector_finds_a_pasted_plate(kind, width, layout):
+    """In two of three scenes (three seeds), the plate is found with IoU ≥ 0.7."""
+    detector = shipped_detector(kind)
+    ious = []
+    for seed in range(width, width + 3):
+        image, truth = frame_with_plate(width, layout, seed=seed)
+        ious.append(max((d.box.iou(truth) for d in detector(image)), default=0.0))
+    assert np.median(ious) >= 0.7, f"best IoU per scene {np.round(ious, 2)}"
 
 
 def test_export_of_a_tiny_detector_matches_keras(tmp_path):

@@ -45,7 +45,8 @@ def test_missing_bundled_model_names_the_path(bundle):
 
 @pytest.mark.parametrize("role, precision", [("plate", INT8), (DETECTOR, "fp16"), ("", "")])
 def test_unknown_role_or_precision(role, precision):
-    with pytest.raises(ValueError, match="roles: detector, chars; precisions: int8, fp32"):
+    with pytest.raises(ValueError,
+                       match="roles: detector, chars, plate_check; precisions: int8, fp32"):
         models.model_file_name(role, precision)
 
 

@@ -1,0 +1,100 @@
+"""Plate check: the detector's second stage. Each candidate box is cut from the full-resolution
+frame; a small CNN says whether it is a plate and where the plate's box is within it.
+
+The detector sees a 1920-wide frame at 640 px, where a plate is 23–100 px wide and a wheel hub
+or a badge looks much like one; at full resolution the characters tell them apart, and the
+smallest plates' boxes (which the detector draws up to twice too large) can be redrawn. Input
+size, margin and the cascade's threshold come from the model's metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InferenceError, ModelLoadError
+from .geometry import Box
+from .session import OnnxModel
+
+
+def check_crops(gray: np.ndarray, boxes: Sequence[Box], input_hw: tuple[int, int],
+                margin: float) -> np.ndarray:
+    """(N, H, W) uint8: each box grown by ``margin`` of its size on every side, cut from
+    ``gray`` (edges replicated where it leaves the frame) and resized to ``input_hw``,
+    aspect not kept (one- and two-row plates both fill the input)."""
+    in_h, in_w = input_hw
+    out = np.empty((len(boxes), in_h, in_w), np.uint8)
+    img_h, img_w = gray.shape[:2]
+    for i, b in enumerate(boxes):
+        mx, my = margin * (b.x1 - b.x0), margin * (b.y1 - b.y0)
+        x0, y0 = int(np.floor(b.x0 - mx)), int(np.floor(b.y0 - my))
+        x1, y1 = max(x0 + 2, int(np.ceil(b.x1 + mx))), max(y0 + 2, int(np.ceil(b.y1 + my)))
+        crop = gray[max(y0, 0):min(y1, img_h), max(x0, 0):min(x1, img_w)]
+        if crop.size == 0:
+            out[i] = 0
+            continue
+        crop = cv2.copyMakeBorder(crop, max(-y0, 0), max(y1 - img_h, 0), max(-x0, 0),
+                                  max(x1 - img_w, 0), cv2.BORDER_REPLICATE)
+        interp = cv2.INTER_AREA if crop.shape[1] > in_w else cv2.INTER_LINEAR
+        out[i] = cv2.resize(crop, (in_w, in_h), interpolation=interp)
+    return out
+
+
+def apply_deltas(boxes: Sequence[Box], deltas: np.ndarray) -> list[Box]:
+    """R-CNN box regression: centre moved by (dx, dy) box sizes, sides scaled by exp(dw, dh)."""
+    out = []
+    for b, (dx, dy, dw, dh) in zip(boxes, deltas.astype(np.float64), strict=True):
+        cx, cy = b.center
+        w, h = b.width * np.exp(dw), b.height * np.exp(dh)
+        cx, cy = cx + dx * b.width, cy + dy * b.height
+        out.append(Box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+    return out
+
+
+# A box is redrawn only when the check scales a side by this factor or more (either way), as
+# for the smallest plates, which the detector draws up to twice too large. Smaller redraws
+# bring boxes a little closer to the annotations (mean IoU 0.81 → 0.84 on validation) but the
+# reader's crop margins were measured on the detector's own boxes: applied to every box they
+# changed two readings of the 52 training and validation plates, both for the worse.
+REDRAW_MIN_SCALE = 1.25
+
+
+def redraw(boxes: Sequence[Box], deltas: np.ndarray) -> list[Box]:
+    """``boxes`` with the check's deltas applied where they scale a side by at least
+    :data:`REDRAW_MIN_SCALE`; the others as they are."""
+    big = np.abs(deltas[:, 2:]).max(axis=1) >= np.log(REDRAW_MIN_SCALE)
+    moved = apply_deltas(boxes, deltas)
+    return [m if b else box for box, m, b in zip(boxes, moved, big, strict=True)]
+
+
+class PlateVerifier:
+    """For boxes of a grayscale frame: the probability that each is a plate and the plate's
+    box redrawn, in one batched call."""
+
+    def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
+                 threads: int | None = None, lean: bool = False) -> None:
+        self.model = OnnxModel(path, providers, threads, lean)
+        md = self.model.metadata
+        try:
+            self.input_hw = (int(md["input_height"]), int(md["input_width"]))
+            self.margin = float(md["margin"])
+            self.threshold = float(md["score_threshold"])
+        except (KeyError, ValueError) as e:
+            raise ModelLoadError(path, f"plate check metadata incomplete or invalid: {e}") from e
+
+    def __call__(self, gray: np.ndarray, boxes: Sequence[Box]
+                 ) -> tuple[np.ndarray, list[Box]]:
+        """(N,) float32 plate probabilities and the N boxes, redrawn where the check finds
+        them far off (:func:`redraw`), for ``boxes`` in ``gray``'s pixels (a redrawn one may
+        reach past the frame)."""
+        if not boxes:
+            return np.zeros(0, np.float32), []
+        crops = check_crops(gray, boxes, self.input_hw, self.margin)
+        out = self.model.run(crops[..., None])[0]
+        if out.shape != (len(boxes), 5):
+            raise InferenceError(f"{self.model.path}: output of shape {out.shape} for "
+                                 f"{len(boxes)} boxes (expected N×5: probability, box deltas)")
+        return out[:, 0].astype(np.float32), redraw(boxes, out[:, 1:])
