@@ -70,6 +70,8 @@ def test_threads_are_set(add_model, threads):
     assert options.intra_op_num_threads == (threads or 0)
     assert options.inter_op_num_threads == 1
     assert options.execution_mode == onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    # Idle pool threads must not spin: they starve the OpenCV work between model calls.
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
 @pytest.mark.parametrize("threads", [0, -1, 1.5])
