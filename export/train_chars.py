@@ -41,6 +41,7 @@ except ImportError as e:  # pragma: no cover - depends on the installed extra
     raise SystemExit("training needs the export extra: pip install -e '.[export]'") from e
 
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
+from .training import setup  # noqa: E402
 
 SYNTH_PLATES = 6000
 SYNTH_SEED = 1
@@ -194,9 +195,7 @@ def main() -> None:
     ap.add_argument("--export-only", action="store_true")
     ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
     args = ap.parse_args()
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    keras.utils.set_random_seed(args.seed)
+    setup(args.threads, args.seed)
 
     if args.export_only:
         model = keras.models.load_model(args.checkpoint, compile=False)

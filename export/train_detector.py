@@ -12,7 +12,6 @@ import argparse
 import csv
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -21,7 +20,6 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
 from edge_alpr.annotations import Photo  # noqa: E402
@@ -32,6 +30,7 @@ from edge_alpr.metrics import DetectionScore, detection_score  # noqa: E402
 from .data import photos, read_gray, split  # noqa: E402
 from .detector_data import NEAR_PLATE, Frame, make_batch  # noqa: E402
 from .detector_model import DEFAULT_THRESHOLD, INPUT_HW, STRIDE, build_detector  # noqa: E402
+from .training import fit_epochs, setup  # noqa: E402
 
 SCENE_DIR = Path("cache/scenes")
 
@@ -121,9 +120,7 @@ def main() -> None:
                     help="share of crops centred on a hard negative (with --mine)")
     args = ap.parse_args()
 
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    keras.utils.set_random_seed(args.seed)
+    setup(args.threads, args.seed)
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -161,25 +158,16 @@ def main() -> None:
         log = csv.writer(f)
         log.writerow(["epoch", "loss", "val_ap50", "val_recall", "val_fp", "minutes"])
         start = time.perf_counter()
-        # One thread makes the next batch while TensorFlow (which releases the GIL) trains.
-        pool = ThreadPoolExecutor(1)
-        next_batch = pool.submit(batch_of)
-        for epoch in range(1, epochs + 1):
-            losses = []
-            for _ in range(args.steps_per_epoch):
-                batch = next_batch.result()
-                next_batch = pool.submit(batch_of)
-                losses.append(float(model.train_on_batch(*batch)))
+        for epoch, loss in fit_epochs(model, batch_of, epochs, args.steps_per_epoch):
             score = evaluate(model, val)
             minutes = (time.perf_counter() - start) / 60
-            log.writerow([epoch, f"{np.mean(losses):.4f}", f"{score.ap50:.4f}",
+            log.writerow([epoch, f"{loss:.4f}", f"{score.ap50:.4f}",
                           f"{score.recall:.4f}", score.false_positives, f"{minutes:.1f}"])
             f.flush()
-            print(f"epoch {epoch}/{epochs} loss {np.mean(losses):.4f} val AP50 {score.ap50:.3f} "
+            print(f"epoch {epoch}/{epochs} loss {loss:.4f} val AP50 {score.ap50:.3f} "
                   f"recall {score.recall:.3f} FP {score.false_positives} [{minutes:.1f} min]",
                   flush=True)
             model.save(args.out / "last.keras")
-        pool.shutdown()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import json
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -26,7 +25,6 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
 from edge_alpr.annotations import Photo  # noqa: E402
@@ -39,6 +37,7 @@ from edge_alpr.verifier import PlateVerifier, check_crops, redraw  # noqa: E402
 from .data import photos, read_gray, split  # noqa: E402
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
 from .train_detector import SCENE_DIR, load_frames  # noqa: E402
+from .training import fit_epochs, setup  # noqa: E402
 from .verifier_data import CANDIDATE_THRESHOLD, UNANNOTATED, label_frames, make_batch  # noqa: E402
 from .verifier_model import DEFAULT_THRESHOLD, INPUT_HW, MARGIN, build_verifier  # noqa: E402
 
@@ -142,23 +141,15 @@ def train(args: argparse.Namespace, detector: Detector, cands: Candidates, val: 
         log.writerow(["epoch", "loss", "val_ap50", "val_recall", "val_fp", "val_mean_iou",
                       "minutes"])
         start = time.perf_counter()
-        pool = ThreadPoolExecutor(1)
-        next_batch = pool.submit(batch_of)
-        for epoch in range(1, epochs + 1):
-            losses = []
-            for _ in range(args.steps_per_epoch):
-                batch = next_batch.result()
-                next_batch = pool.submit(batch_of)
-                losses.append(float(model.train_on_batch(*batch)))
+        for epoch, loss in fit_epochs(model, batch_of, epochs, args.steps_per_epoch):
             s, _, iou = cascade_score(cands, lambda x: np.asarray(model(x, training=False)),
                                       val, DEFAULT_THRESHOLD)
-            row = [epoch, f"{np.mean(losses):.4f}", f"{s.ap50:.4f}", f"{s.recall:.4f}",
+            row = [epoch, f"{loss:.4f}", f"{s.ap50:.4f}", f"{s.recall:.4f}",
                    s.false_positives, f"{iou:.3f}", f"{(time.perf_counter() - start) / 60:.1f}"]
             log.writerow(row)
             f.flush()
             print(*row, flush=True)
             model.save(args.out / "last.keras")
-        pool.shutdown()
     return model
 
 
@@ -215,9 +206,7 @@ def main() -> None:
     ap.add_argument("--export-only", action="store_true")
     ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
     args = ap.parse_args()
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    keras.utils.set_random_seed(args.seed)
+    setup(args.threads, args.seed)
 
     _, val = split(photos())
     detector = Detector(args.detector, threads=args.threads)

@@ -1,0 +1,39 @@
+"""What the training scripts share: TensorFlow's threads and seed, and an epoch loop that makes
+the next batch while TensorFlow trains on this one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+Batch = tuple[np.ndarray, np.ndarray]
+
+
+def setup(threads: int, seed: int) -> None:
+    """``threads`` intra-op threads, operators one at a time, and every random seed."""
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    keras.utils.set_random_seed(seed)
+
+
+def fit_epochs(model: keras.Model, batch_of: Callable[[], Batch], epochs: int,
+               steps_per_epoch: int) -> Iterator[tuple[int, float]]:
+    """Train ``epochs`` × ``steps_per_epoch`` steps on batches from ``batch_of``; yields
+    (epoch, mean loss) after each epoch. One thread makes the next batch while TensorFlow
+    (which releases the GIL) trains."""
+    with ThreadPoolExecutor(1) as pool:
+        next_batch = pool.submit(batch_of)
+        for epoch in range(1, epochs + 1):
+            losses = []
+            for _ in range(steps_per_epoch):
+                batch = next_batch.result()
+                next_batch = pool.submit(batch_of)
+                losses.append(float(model.train_on_batch(*batch)))
+            yield epoch, float(np.mean(losses))
