@@ -28,10 +28,9 @@ def check_crops(gray: np.ndarray, boxes: Sequence[Box], input_hw: tuple[int, int
     in_h, in_w = input_hw
     out = np.empty((len(boxes), in_h, in_w), np.uint8)
     img_h, img_w = gray.shape[:2]
-    for i, b in enumerate(boxes):
-        mx, my = margin * (b.x1 - b.x0), margin * (b.y1 - b.y0)
-        x0, y0 = int(np.floor(b.x0 - mx)), int(np.floor(b.y0 - my))
-        x1, y1 = max(x0 + 2, int(np.ceil(b.x1 + mx))), max(y0 + 2, int(np.ceil(b.y1 + my)))
+    for i, box in enumerate(boxes):
+        x0, y0, x1, y1 = box.pad(margin).to_int()
+        x1, y1 = max(x1, x0 + 2), max(y1, y0 + 2)
         crop = gray[max(y0, 0):min(y1, img_h), max(x0, 0):min(x1, img_w)]
         if crop.size == 0:
             out[i] = 0
