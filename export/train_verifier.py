@@ -51,16 +51,16 @@ N_CALIBRATION_BATCHES = 16
 Candidates = list[tuple[list[Box], np.ndarray, np.ndarray, tuple[int, int]]]
 
 
-def candidates(detector: Detector, photo_list: list[Photo]) -> Candidates:
-    """Per photo: the detector's candidates, their scores, their check crops, and the frame's
-    width and height."""
+def candidates(detector: Detector, photo_list: list[Photo], margin: float) -> Candidates:
+    """Per photo: the detector's candidates, their scores, their check crops (``margin`` around
+    each box), and the frame's width and height."""
     out = []
     for p in photo_list:
         gray = read_gray(p)
         dets = detector(gray, CANDIDATE_THRESHOLD)
         boxes = [d.box for d in dets]
         out.append((boxes, np.array([d.score for d in dets], np.float32),
-                    check_crops(gray, boxes, INPUT_HW, MARGIN)[..., None],
+                    check_crops(gray, boxes, INPUT_HW, margin)[..., None],
                     (gray.shape[1], gray.shape[0])))
     return out
 
@@ -119,7 +119,8 @@ def train(args: argparse.Namespace, detector: Detector, cands: Candidates, val: 
     print(f"{len(frames)} frames: {len(pos)} plate boxes ({real.sum()} real), {len(neg)} others, "
           f"labelled in {time.perf_counter() - t0:.0f} s", flush=True)
 
-    batch_of = partial(make_batch, rng, frames, pos, neg, args.batch, INPUT_HW, MARGIN, weights)
+    batch_of = partial(make_batch, rng, frames, pos, neg, args.batch, INPUT_HW, args.margin,
+                       weights)
     model = build_verifier()
     model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=check_loss)
     model.train_on_batch(*batch_of())
@@ -160,10 +161,10 @@ def _time(fn: Callable[[], object]) -> float:
 
 
 def export(model: keras.Model, out: Path, checkpoint: str, detector: Detector, cands: Candidates,
-           val: list[Photo], threshold: float) -> dict[str, object]:
+           val: list[Photo], threshold: float, margin: float) -> dict[str, object]:
     """fp32 and INT8 ONNX with input size, margin and threshold in their metadata; parity;
     the cascade's validation figures with each."""
-    metadata = {"input_height": INPUT_HW[0], "input_width": INPUT_HW[1], "margin": MARGIN,
+    metadata = {"input_height": INPUT_HW[0], "input_width": INPUT_HW[1], "margin": margin,
                 "score_threshold": threshold, "checkpoint": checkpoint,
                 "input": "uint8 gray N×H×W×1 box crops (edge_alpr.verifier.check_crops)",
                 "output": "N×5: plate probability (cascade score = detector score × it), box "
@@ -171,7 +172,7 @@ def export(model: keras.Model, out: Path, checkpoint: str, detector: Detector, c
     fp32 = export_onnx(model, out / model_file_name(VERIFIER, FP32), (None, *INPUT_HW, 1),
                        {**metadata, "precision": FP32})
     # Calibrated on the training photos' candidates, as the check meets them at run time.
-    crops = np.concatenate([c for _, _, c, _ in candidates(detector, split(photos())[0])
+    crops = np.concatenate([c for _, _, c, _ in candidates(detector, split(photos())[0], margin)
                             if len(c)])
     rng = np.random.default_rng(0)
     calibration = [crops[rng.choice(len(crops), 32, replace=False)]
@@ -201,6 +202,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    ap.add_argument("--margin", type=float, default=MARGIN,
+                    help="context around each box, as a fraction of its size per side")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--export-only", action="store_true")
@@ -210,13 +213,13 @@ def main() -> None:
 
     _, val = split(photos())
     detector = Detector(args.detector, threads=args.threads)
-    cands = candidates(detector, val)
+    cands = candidates(detector, val, args.margin)
     if args.export_only:
         model = keras.models.load_model(args.checkpoint, compile=False)
     else:
         model = train(args, detector, cands, val)
     report = export(model, args.models, args.checkpoint.name, detector, cands, val,
-                    args.threshold)
+                    args.threshold, args.margin)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "export.json").write_text(json.dumps(report, indent=1))
     (args.models / f"{VERIFIER}.json").write_text(json.dumps(report, indent=1) + "\n")
