@@ -50,8 +50,7 @@ TARGET_RSS_MB = 150.0
 TF_ROOTS = ("tensorflow-cpu", "scikit-image", "opencv-python-headless", "numpy")
 
 # A fresh interpreter: import, model load and the first frame (its decode left out), as
-# ``edge-alpr bench`` measures its cold start; then the process's own peak RSS (VmHWM, kB).
-# Not ru_maxrss: on Linux a child's starts from its parent's peak, this script's.
+# ``edge-alpr bench`` measures its cold start; then the process's own peak RSS.
 _FRESH = """
 import json, time
 t0 = time.perf_counter()
@@ -63,9 +62,8 @@ image = read_image({image!r})
 t2 = time.perf_counter()
 reader.read(image)
 t3 = time.perf_counter()
-peak = next(int(line.split()[1]) for line in open("/proc/self/status")
-            if line.startswith("VmHWM:"))
-print(json.dumps({{"seconds": t1 - t0 + t3 - t2, "peak_kb": peak}}))
+from edge_alpr.bench import peak_rss_bytes
+print(json.dumps({{"seconds": t1 - t0 + t3 - t2, "peak_bytes": peak_rss_bytes()}}))
 """
 
 
@@ -119,7 +117,7 @@ def fresh(name: str, threads: int, image: Path, repeats: int) -> Fresh:
     runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
                                       text=True, check=True, cwd=REPO).stdout.splitlines()[-1])
             for _ in range(repeats)]
-    return Fresh(tuple(r["seconds"] for r in runs), max(r["peak_kb"] for r in runs) / 1024)
+    return Fresh(tuple(r["seconds"] for r in runs), max(r["peak_bytes"] for r in runs) / 2**20)
 
 
 def runtime_site_packages(root: Path) -> Path:

@@ -23,8 +23,8 @@ import numpy as np
 from edge_alpr.bench import sample_frames
 
 _CHILD = """
-import json, resource
-from edge_alpr.bench import summarize, time_frames
+import json
+from edge_alpr.bench import peak_rss_bytes, summarize, time_frames
 from edge_alpr.image import read_image
 from edge_alpr.pipeline import PlateReader
 from edge_alpr.session import lean_malloc
@@ -34,7 +34,7 @@ reader = PlateReader(threads={threads!r}, lean={lean!r})
 frames = [read_image(p) for p in {images!r}]
 ms = time_frames(reader, frames, {runs!r}, 5)["total"]
 print(json.dumps({{"p50_ms": summarize(ms).p50_ms,
-                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rss_mib": peak_rss_bytes() / 2**20,
                   "plates": [[p.to_dict() for p in reader.read(f)] for f in frames]}}))
 """
 

@@ -31,7 +31,7 @@ TOTAL = "total"
 
 # Runs in a fresh interpreter: import, model load and one frame, the image decode left out.
 _COLD_START = """
-import json, resource, sys, time
+import json, time
 t0 = time.perf_counter()
 from edge_alpr.image import read_image
 from edge_alpr.pipeline import PlateReader
@@ -45,15 +45,22 @@ image = read_image({image!r})
 t2 = time.perf_counter()
 reader.read(image)
 t3 = time.perf_counter()
-# This process's own peak (VmHWM): on Linux a child's ru_maxrss starts from its parent's peak.
-try:
-    peak = 1024 * next(int(line.split()[1]) for line in open("/proc/self/status")
-                       if line.startswith("VmHWM:"))
-except (OSError, StopIteration):  # no procfs (macOS: ru_maxrss is in bytes there)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak *= 1 if sys.platform == "darwin" else 1024
-print(json.dumps({{"seconds": t1 - t0 + t3 - t2, "peak_bytes": peak}}))
+from edge_alpr.bench import peak_rss_bytes
+print(json.dumps({{"seconds": t1 - t0 + t3 - t2, "peak_bytes": peak_rss_bytes()}}))
 """
+
+
+def peak_rss_bytes() -> int:
+    """This process's own peak resident memory. VmHWM where there is procfs: on Linux a
+    child's ru_maxrss starts from its parent's peak, so it overstates a fresh process's."""
+    try:
+        with open("/proc/self/status") as f:
+            return 1024 * next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # no procfs; macOS gives ru_maxrss in bytes, Linux in KiB
+        import resource  # POSIX only, like this fallback
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else 1024 * peak
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,21 @@ def test_an_installed_wheel_finds_its_sample_frames(tmp_path):
         capture_output=True, text=True, check=True, cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(site)}).stdout
     assert found.strip() == str([site / "edge_alpr" / "sample_files" / "scene.jpg"])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs procfs (Linux)")
+def test_peak_rss_is_the_fresh_process_own_not_its_parent_peak():
+    """A child's ru_maxrss on Linux starts from its parent's peak; peak_rss_bytes must not."""
+    import numpy as np
+
+    from edge_alpr.bench import peak_rss_bytes
+
+    big = np.ones(400 * 2**20, np.uint8)  # this process now peaks above 400 MiB
+    assert peak_rss_bytes() >= big.nbytes
+    code = ("import numpy as np; from edge_alpr.bench import peak_rss_bytes; "
+            "small = peak_rss_bytes(); x = np.ones(200 * 2**20, np.uint8); "
+            "print(small, peak_rss_bytes())")
+    small, grown = map(int, subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                           text=True, check=True).stdout.split())
+    assert small < 300 * 2**20 < big.nbytes  # not the parent's 400 MiB
+    assert grown >= small + 200 * 2**20 - 2**20
