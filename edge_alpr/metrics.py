@@ -58,6 +58,17 @@ def detection_score(preds: Sequence[Sequence[tuple[Box, float]]],
                           n_true, len(truth))
 
 
+def threshold_sweep(preds: Sequence[Sequence[tuple[Box, float]]],
+                    truth: Sequence[Sequence[Box]], thresholds: Sequence[float]
+                    ) -> dict[str, dict[str, float]]:
+    """Recall and false positives at each threshold, keyed by the threshold as text (JSON)."""
+    out = {}
+    for t in thresholds:
+        s = detection_score(preds, truth, t)
+        out[str(t)] = {"recall": round(s.recall, 4), "false_positives": s.false_positives}
+    return out
+
+
 def average_precision(scored: Sequence[tuple[float, bool]], n_true: int) -> float:
     """VOC all-point interpolated AP of (score, is_true_positive) pairs."""
     if n_true == 0:

@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 from edge_alpr.detector import Detector, letterbox  # noqa: E402
-from edge_alpr.metrics import detection_score  # noqa: E402
+from edge_alpr.metrics import detection_score, threshold_sweep  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
 from .detector_model import DEFAULT_THRESHOLD, INPUT_HW, STRIDE, build_detector  # noqa: E402
@@ -55,13 +55,9 @@ def score(path: Path, threshold: float) -> dict[str, object]:
     preds = [[(d.box, d.score) for d in detector(read_gray(p), threshold=0.05)] for p in val]
     truth = [[pl.box for pl in p.plates] for p in val]
     s = detection_score(preds, truth, threshold)
-    sweep = {}
-    for t in SWEEP:
-        st = detection_score(preds, truth, t)
-        sweep[str(t)] = {"recall": round(st.recall, 4), "false_positives": st.false_positives}
     return {"ap50": round(s.ap50, 4), "recall": round(s.recall, 4),
             "false_positives": s.false_positives, "plates": s.plates, "images": s.images,
-            "sweep": sweep}
+            "sweep": threshold_sweep(preds, truth, SWEEP)}
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from keras import ops  # noqa: E402
 from edge_alpr.annotations import Photo  # noqa: E402
 from edge_alpr.detector import Detector, nms  # noqa: E402
 from edge_alpr.geometry import Box  # noqa: E402
-from edge_alpr.metrics import DetectionScore, detection_score  # noqa: E402
+from edge_alpr.metrics import DetectionScore, detection_score, threshold_sweep  # noqa: E402
 from edge_alpr.models import DETECTOR, FP32, INT8, VERIFIER, model_file_name, sha256_of  # noqa: E402
 from edge_alpr.verifier import PlateVerifier, check_crops, redraw  # noqa: E402
 
@@ -79,13 +79,10 @@ def cascade_score(cands: Candidates, check: Callable[[np.ndarray], np.ndarray],
         dets = nms(redraw(boxes, out[:, 1:]), (scores * out[:, 0]).tolist(), 0.0, w, h)
         preds.append([(d.box, d.score) for d in dets])
     truth = [[pl.box for pl in p.plates] for p in val]
-    sweep = {}
-    for t in SWEEP:
-        s = detection_score(preds, truth, t)
-        sweep[str(t)] = {"recall": round(s.recall, 4), "false_positives": s.false_positives}
     ious = [max((b.iou(t) for b, _ in ps), default=0.0)
             for ps, ts in zip(preds, truth, strict=True) for t in ts]
-    return detection_score(preds, truth, threshold), sweep, float(np.mean(ious))
+    return (detection_score(preds, truth, threshold), threshold_sweep(preds, truth, SWEEP),
+            float(np.mean(ious)))
 
 
 def check_loss(y_true, y_pred):

@@ -1,7 +1,7 @@
 import pytest
 
 from edge_alpr.geometry import Box
-from edge_alpr.metrics import average_precision, detection_score, edit_distance
+from edge_alpr.metrics import average_precision, detection_score, edit_distance, threshold_sweep
 
 A, B = Box(0, 0, 10, 10), Box(100, 100, 120, 110)
 
@@ -24,6 +24,14 @@ def test_detection_score(preds, truth, ap, recall, fps):
 def test_duplicate_detection_counts_once():
     s = detection_score([[(A, 0.9), (A, 0.8)]], [[A]], threshold=0.5)
     assert (s.recall, s.false_positives) == (1.0, 1)
+
+
+def test_threshold_sweep_trades_recall_for_false_positives():
+    preds = [[(A, 0.9), (B, 0.4)], [(B, 0.6)]]  # image 0: B is a false positive
+    sweep = threshold_sweep(preds, [[A], [B]], (0.3, 0.5, 0.7))
+    assert sweep == {"0.3": {"recall": 1.0, "false_positives": 1},
+                     "0.5": {"recall": 1.0, "false_positives": 0},
+                     "0.7": {"recall": 0.5, "false_positives": 0}}
 
 
 def test_average_precision_empty():
