@@ -111,6 +111,7 @@ def test_cascade_skips_the_check_when_nothing_is_detected():
     check = FixedCheck([])
     blank = np.full((720, 1280), 128, np.uint8)
     assert Detector(bundled_model(DETECTOR, FP32).path, threads=1, verifier=check)(blank) == []
+    assert check.calls == 0
 
 
 def test_check_without_its_metadata_is_refused(tmp_path):
