@@ -1,0 +1,99 @@
+"""The gate-camera plate crops (``../shared/data/gate-crops``): labels, layout, split by text.
+
+The labels are an OCR's, not a person's (about one in ten wrong, see the data's README). Only
+labels that fit the plate grammar are used; the validation split is every crop whose text
+hashes into it, so a plate text never appears on both sides, and its labels were checked by
+eye crop by crop: ``export/gate_val_checked.csv`` holds the checked text of every validation
+crop ("" where the crop is no readable standard plate). Training labels are as the OCR wrote
+them, less those corrected in ``export/gate_train_fixes.csv``.
+
+    python -m export.gate_data            # counts per split and layout
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edge_alpr.annotations import ONE_ROW, TWO_ROW
+from edge_alpr.grammar import PATTERN
+
+GATE_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gate-crops"
+CHECKED_VAL = Path(__file__).resolve().parent / "gate_val_checked.csv"
+TRAIN_FIXES = Path(__file__).resolve().parent / "gate_train_fixes.csv"
+# One plate text in VAL_BUCKETS goes to validation (by a hash of the text, stable across runs).
+VAL_BUCKETS = 12
+# A two-row plate (280×200 mm) is about 1.4 times as wide as tall, a one-row one (520×110 mm)
+# about 4.7; the crops carry some margin and tilt, and nothing real falls near 2.4.
+TWO_ROW_MAX_ASPECT = 2.4
+
+
+@dataclass(frozen=True)
+class GateCrop:
+    path: Path
+    text: str  # the label used: the OCR's, or the checked one for validation and fixes
+    layout: str  # ONE_ROW or TWO_ROW, from the crop's aspect
+
+
+def is_val_text(text: str) -> bool:
+    digest = hashlib.sha1(text.encode("utf-8")).digest()
+    return digest[0] % VAL_BUCKETS == 0
+
+
+def layout_of(image: np.ndarray) -> str:
+    h, w = image.shape[:2]
+    return TWO_ROW if w / h < TWO_ROW_MAX_ASPECT else ONE_ROW
+
+
+def _labels(root: Path) -> list[tuple[str, str]]:
+    with (root / "labels.csv").open(encoding="utf-8") as f:
+        return [(r["image"], r["machine_text"]) for r in csv.DictReader(f)]
+
+
+def _checked(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8") as f:
+        return {r["image"]: r["text"] for r in csv.DictReader(f)}
+
+
+def _crop(root: Path, name: str, text: str) -> GateCrop:
+    path = root / "images" / name
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise FileNotFoundError(f"{path}: cannot be read as an image")
+    return GateCrop(path, text, layout_of(image))
+
+
+def gate_split(root: Path = GATE_DIR) -> tuple[list[GateCrop], list[GateCrop]]:
+    """(train, validation) crops whose label fits the grammar, split by plate text.
+
+    Validation texts are the checked ones: a crop checked as no readable plate is left out.
+    """
+    checked, fixes = _checked(CHECKED_VAL), _checked(TRAIN_FIXES)
+    train, val = [], []
+    for name, text in _labels(root):
+        if not PATTERN.fits(text):
+            continue
+        if is_val_text(text):
+            text = checked.get(name, text)
+            if text:
+                val.append(_crop(root, name, text))
+        else:
+            text = fixes.get(name, text)
+            if text:
+                train.append(_crop(root, name, text))
+    return train, val
+
+
+if __name__ == "__main__":
+    tr, va = gate_split()
+    for name, crops in (("train", tr), ("val", va)):
+        n2 = sum(c.layout == TWO_ROW for c in crops)
+        print(f"{name}: {len(crops)} crops ({len(crops) - n2} one-row, {n2} two-row), "
+              f"{len({c.text for c in crops})} texts")
