@@ -175,3 +175,80 @@ def test_scene_smaller_than_the_plate_pastes_nothing_instead_of_failing():
     tiny = np.full((30, 40), 128, np.uint8)
     scene = render_scene(np.random.default_rng(0), tiny, [], n_plates=2)
     assert scene.plates == () and scene.image.shape == tiny.shape
+
+
+def _runs(row: np.ndarray) -> int:
+    """Number of separate ink runs in one row of a coverage map."""
+    ink = np.r_[False, row >= INK_THRESHOLD, False]
+    return int((np.diff(ink.astype(np.int8)) == 1).sum())
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
+def test_plate_shapes_of_lambda_de_ze_and_one(family):
+    """The plate's lettering, not the font's: Л is a Λ (no hook, no crossbar), Д is that Λ on a
+    base bar with feet, З has a flat top, the 1 a long flag (issue 12)."""
+    spec = FontSpec(family.name, family.files[-1], None if family.wght is None else 700.0,
+                    None if family.wdth is None else 50.0, 1.0)
+    h = 120
+
+    def glyph(c: str, s: FontSpec = spec) -> np.ndarray:
+        return render_glyph(c, s, h, max(1, round(aspect(c, s) * h)))
+
+    el, a, de = glyph("Л"), glyph("А"), glyph("Д")
+    # Λ: two legs from 40% of the height down, never joined; А joins them with its crossbar.
+    assert all(_runs(r) == 2 for r in el[int(0.4 * h):int(0.95 * h)])
+    assert any(_runs(r) == 1 for r in a[int(0.4 * h):int(0.8 * h)])
+    # The legs meet at the top (Λ, not П or a hooked Л): one run across the top rows.
+    assert _runs(el[2]) == 1 and (el[2] >= INK_THRESHOLD).sum() < 0.5 * el.shape[1]
+    # Д: the same apex, a bar over the whole width above the feet, and two feet under it.
+    assert _runs(de[2]) == 1 and (de[2] >= INK_THRESHOLD).sum() < 0.5 * de.shape[1]
+    bar = (de[int(0.8 * h):int(0.9 * h)] >= INK_THRESHOLD).mean(axis=1)
+    assert bar.max() > 0.9
+    assert _runs(de[-2]) == 2 and (de[-2] >= INK_THRESHOLD).sum() < 0.5 * de.shape[1]
+    assert np.abs(render_glyph("Л", spec, 64, 40) - render_glyph("Д", spec, 64, 40)).mean() > 0.05
+    assert np.abs(render_glyph("А", spec, 64, 40) - render_glyph("Д", spec, 64, 40)).mean() > 0.05
+    # З: a flat top bar reaching the top-left corner (the font's З is round there).
+    def top_left(g: np.ndarray) -> float:
+        w = g.shape[1]
+        return float((g[1:4, int(0.08 * w):int(0.2 * w)] >= INK_THRESHOLD).mean())
+
+    assert top_left(glyph("З")) > 0.9
+    # 1: the flag reaches the left quarter of the glyph at a third of its height.
+    one = glyph("1")
+    assert (one[int(0.3 * h), :one.shape[1] // 4] >= INK_THRESHOLD).any()
+    # Variants: the digit 3 flat-topped when asked; a square Д when asked.
+    flat3 = FontSpec(*[getattr(spec, f) for f in ("family", "file", "wght", "wdth",
+                                                  "width_scale")], flat_three=True)
+    assert top_left(glyph("3", flat3)) > 0.9  # (PT Sans draws its 3 flat-topped anyway)
+    square = FontSpec(spec.family, spec.file, spec.wght, spec.wdth, 1.0, square_de=True)
+    assert (glyph("Д", square)[2] >= INK_THRESHOLD).mean() > 0.5  # a flat top
+
+
+@pytest.mark.parametrize("bold,round_ends", [(-4.0, False), (6.0, False), (0.0, True)])
+def test_weight_and_stroke_ends_vary(bold, round_ends):
+    fam = FAMILIES[0]
+    base = FontSpec(fam.name, fam.files[0], 700.0, None, 1.0)
+    varied = FontSpec(fam.name, fam.files[0], 700.0, None, 1.0, bold, round_ends)
+    a, b = (render_glyph("Н", s, 96, 60) for s in (base, varied))
+    ink_a, ink_b = (a >= INK_THRESHOLD).mean(), (b >= INK_THRESHOLD).mean()
+    if bold > 0:
+        assert ink_b > ink_a * 1.1
+    elif bold < 0:
+        assert ink_b < ink_a * 0.9
+    else:  # rounded corners: the stems' outer corners lose ink
+        def corners(g: np.ndarray) -> float:
+            return float(np.mean([g[:3, :3], g[:3, -3:], g[-3:, :3], g[-3:, -3:]]))
+
+        assert corners(b) < corners(a) - 0.1
+
+
+def test_dark_on_light_dominates_and_light_on_dark_renders():
+    dark = sum(s.probability for s in SCHEMES if sum(s.ink) < sum(s.background))
+    assert dark >= 0.8 and abs(sum(s.probability for s in SCHEMES) - 1) < 1e-9
+    rng = np.random.default_rng(3)
+    for scheme in SCHEMES:
+        plate = render_plate(rng, layout=ONE_ROW, scheme=scheme, px_per_mm=0.6)
+        gray = cv2.cvtColor(plate.image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+        ink, paper = gray[plate.mask > 0].mean(), gray[plate.mask == 0].mean()
+        assert (ink < paper) == (sum(scheme.ink) < sum(scheme.background)), scheme.name
+        assert abs(ink - paper) > 40

@@ -1,6 +1,13 @@
-"""Contact sheet: synthetic plate crops beside real training crops, plus a few scenes.
+"""Contact sheets: synthetic plate crops beside real training crops, plus a few scenes; and
+one sheet per character: synthetic samples beside every real example of it.
 
     python -m export.synth.contact_sheet --out out/sheet.png --seed 0 [--n 24]
+    python -m export.synth.contact_sheet --per-char out/chars [--n 24] [--gate 96]
+
+Per character, the real examples are the annotated characters of the training photos and the
+characters the segmentation cuts from the gate crops of the training split
+(``export.gate_chars``: one box per slot, labelled by position; machine-made labels). All
+tiles are cut alike (``edge_alpr.segment.cut_chars``, larger than the classifier's input).
 
 Write it outside the repository or under an ignored folder (out/): it shows real photos.
 """
@@ -16,7 +23,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from edge_alpr.alphabet import DIGITS, LETTERS, N_DIGITS
 from edge_alpr.annotations import PlateAnnotation
+from edge_alpr.segment import CharBoxes, cut_chars
 from export.data import photos, read_gray, split
 
 from .crop import render_plate_crop
@@ -125,13 +134,97 @@ def contact_sheet(seed: int, n: int) -> np.ndarray:
                       np.hstack(thumbs)])
 
 
+CHAR_TILE = (40, 72)  # width, height of one character tile (cut_chars at this size)
+CHAR_COLS = 24
+
+
+def _char_tiles(gray: np.ndarray, boxes: Sequence[tuple[float, float, float, float]]
+                ) -> list[np.ndarray]:
+    if not boxes:
+        return []
+    chars = CharBoxes(np.array(boxes, np.float64), np.zeros(len(boxes), np.int64))
+    return list(cut_chars(gray, chars, CHAR_TILE[1], CHAR_TILE[0]))
+
+
+def _char_grid(title: str, tiles: list[np.ndarray], color: tuple[int, int, int]) -> np.ndarray:
+    width = CHAR_COLS * (CHAR_TILE[0] + 2)
+    strip = _label(np.full((HEADER_H, width, 3), 235, np.uint8), title, (6, 5), color, 18)
+    if not tiles:
+        return strip
+    rows = -(-len(tiles) // CHAR_COLS)
+    grid = np.full((rows * (CHAR_TILE[1] + 2), width), 255, np.uint8)
+    for i, t in enumerate(tiles):
+        r, c = divmod(i, CHAR_COLS)
+        grid[r * (CHAR_TILE[1] + 2):r * (CHAR_TILE[1] + 2) + CHAR_TILE[1],
+             c * (CHAR_TILE[0] + 2):c * (CHAR_TILE[0] + 2) + CHAR_TILE[0]] = t
+    return np.vstack([strip, cv2.cvtColor(grid, cv2.COLOR_GRAY2BGR)])
+
+
+def _text_with(rng: np.random.Generator, char: str) -> str:
+    """A plate string with ``char`` in a slot that allows it (letters in the free last slot)."""
+    from .text import random_text
+
+    text = list(random_text(rng))
+    text[int(rng.integers(0, N_DIGITS)) if char in DIGITS else len(text) - 1] = char
+    return "".join(text)
+
+
+def char_sheets(seed: int, n: int, max_gate: int) -> dict[str, np.ndarray]:
+    """One BGR sheet per character: ``n`` synthetic samples (every layout and colour scheme,
+    as gray crops), every annotated example in the training photos, up to ``max_gate``
+    examples cut from the gate crops' training split."""
+    from export.gate_chars import segmented
+    from export.gate_data import gate_split
+
+    rng = np.random.default_rng(seed)
+    train = split(photos())[0]
+    backgrounds = [read_gray(p) for p in train[:4]]
+    real: dict[str, list[np.ndarray]] = {c: [] for c in DIGITS + LETTERS}
+    for photo in train:
+        gray = read_gray(photo)
+        for plate in photo.plates:
+            for c in plate.chars:
+                real[c.label] += _char_tiles(gray, [c.box.as_list()])
+    gate: dict[str, list[np.ndarray]] = {c: [] for c in DIGITS + LETTERS}
+    for gp in segmented(gate_split()[0]):
+        for k, c in enumerate(gp.crop.text):
+            if len(gate[c]) < max_gate:
+                gate[c] += _char_tiles(gp.image, [tuple(gp.chars.boxes[k])])
+    sheets = {}
+    combos = list(itertools.product(LAYOUTS, SCHEMES))
+    for char in DIGITS + LETTERS:
+        syn = []
+        for i in range(n):
+            layout, scheme = combos[i % len(combos)]
+            image, plate = render_plate_crop(rng, _text_with(rng, char), layout,
+                                             backgrounds[i % len(backgrounds)], scheme=scheme)
+            syn += _char_tiles(image, [c.box.as_list() for c in plate.chars if c.label == char])
+        sheets[char] = np.vstack([
+            _char_grid(f"{char}: synthetic ({len(syn)})", syn, _SYN),
+            _char_grid(f"{char}: training photos ({len(real[char])})", real[char], _REAL),
+            _char_grid(f"{char}: gate crops, training split ({len(gate[char])}, labels by "
+                       f"position, machine-made)", gate[char], _REAL)])
+    return sheets
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="PNG to write")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="PNG to write")
+    where.add_argument("--per-char", type=Path, help="folder for one PNG per character")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n", type=int, default=24, help="synthetic (and real) crops")
+    parser.add_argument("--gate", type=int, default=96, help="gate examples per character")
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)  # the machine is shared with training jobs
+    if args.per_char:
+        args.per_char.mkdir(parents=True, exist_ok=True)
+        for i, (char, sheet) in enumerate(char_sheets(args.seed, args.n, args.gate).items()):
+            path = args.per_char / f"{i:02d}_{ord(char):04x}.png"
+            if not cv2.imwrite(str(path), sheet):
+                raise SystemExit(f"cannot write {path}")
+            print(path, char)
+        return
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(args.out), contact_sheet(args.seed, args.n)):
         raise SystemExit(f"cannot write {args.out}")
