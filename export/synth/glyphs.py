@@ -3,7 +3,7 @@
 Mongolian plates use a DIN-like lettering whose shapes differ from every packaged font in a few
 characters (checked against the real crops with ``python -m export.synth.contact_sheet
 --per-char``): Л is a Λ (no hook), Д is that Λ standing on a base bar with two feet, З has a
-flat top (the digit 3 has one on some plates), and the 1 has a long flag. Those are built
+flat top (the digit 3 has one on some plates), the 1 has a long flag and the 4 an open top. Those are built
 from the font's own strokes (:func:`_plate_ink`); every other character is the font's glyph.
 Weight, width and stroke ends vary per plate (:class:`FontSpec`).
 """
@@ -63,6 +63,7 @@ class FontSpec:
     flat_ze: bool = True
     flat_three: bool = False
     square_de: bool = False
+    open_four: bool = False  # the 4's stem stops short of the top (most plates)
 
 
 def random_font(rng: np.random.Generator) -> FontSpec:
@@ -71,10 +72,13 @@ def random_font(rng: np.random.Generator) -> FontSpec:
     # Axis values are rounded so the glyph cache gets hits across plates.
     wght = None if fam.wght is None else float(round(rng.uniform(*fam.wght) / 50) * 50)
     wdth = None if fam.wdth is None else float(round(rng.uniform(*fam.wdth) / 10) * 10)
-    bold = float(round(rng.uniform(-4, 6)))
-    flags = rng.random(4) < (0.3, 0.7, 0.15, 0.2)
-    return FontSpec(fam.name, file, wght, wdth, float(rng.uniform(0.85, 1.15)), bold,
-                    *(bool(f) for f in flags))
+    width_scale = float(rng.uniform(0.85, 1.15))
+    # The shape variants come from a child stream, so the plate's other draws (layout, colours,
+    # degradations) stay those of the same seed before the variants existed.
+    shapes = rng.spawn(1)[0]
+    bold = float(round(shapes.uniform(-4, 6)))
+    flags = shapes.random(5) < (0.3, 0.7, 0.15, 0.2, 0.7)
+    return FontSpec(fam.name, file, wght, wdth, width_scale, bold, *(bool(f) for f in flags))
 
 
 def _family(name: str) -> FontFamily:
@@ -185,6 +189,17 @@ def _flat_top(glyph: np.ndarray, sw: float) -> np.ndarray:
     return out
 
 
+def _open_four(glyph: np.ndarray) -> np.ndarray:
+    """The 4 with an open top: its stem (the columns inked at the foot) starts at a third of
+    the height, below the diagonal's upper end."""
+    h, w = glyph.shape
+    stem = np.flatnonzero(glyph[int(0.93 * h)] >= 128)
+    out = glyph.copy()
+    if stem.size:
+        out[:int(0.3 * h), stem[0]:] = 0
+    return out
+
+
 def _one(family: str, file: str, wght: float | None, wdth: float | None) -> np.ndarray:
     """The plate's 1: a full-height stem with a long flag reaching down-left to about a third
     of the height (most fonts draw a short one)."""
@@ -205,7 +220,8 @@ def _one(family: str, file: str, wght: float | None, wdth: float | None) -> np.n
 
 @lru_cache(maxsize=256)
 def _plate_ink(text: str, family: str, file: str, wght: float | None, wdth: float | None,
-               flat_ze: bool, flat_three: bool, square_de: bool) -> np.ndarray:
+               flat_ze: bool, flat_three: bool, square_de: bool, open_four: bool
+               ) -> np.ndarray:
     """Coverage of ``text`` as the plate draws it (see the module's docstring)."""
     if text == "Л":
         return _lambda(family, file, wght, wdth)
@@ -216,6 +232,8 @@ def _plate_ink(text: str, family: str, file: str, wght: float | None, wdth: floa
     glyph = _draw_text(text, family, file, wght, wdth)
     if (text == "З" and flat_ze) or (text == "3" and flat_three):
         return _flat_top(glyph, _stem(family, file, wght, wdth))
+    if text == "4" and open_four:
+        return _open_four(glyph)
     return glyph
 
 
@@ -224,7 +242,7 @@ def _ink(text: str, spec: FontSpec) -> np.ndarray:
     """Coverage (uint8) of ``text`` drawn large, cropped to its ink, with the spec's stroke
     weight and ends."""
     a = _plate_ink(text, spec.family, spec.file, spec.wght, spec.wdth, spec.flat_ze,
-                   spec.flat_three, spec.square_de)
+                   spec.flat_three, spec.square_de, spec.open_four)
     if spec.bold:
         r = abs(spec.bold)
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(r) + 1, 2 * int(r) + 1))
