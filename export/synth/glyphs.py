@@ -3,8 +3,9 @@
 Mongolian plates use a DIN-like lettering whose shapes differ from every packaged font in a few
 characters (checked against the real crops with ``python -m export.synth.contact_sheet
 --per-char``): Л is a Λ (no hook), Д is that Λ standing on a base bar with two feet, З has a
-flat top (the digit 3 has one on some plates), the 1 has a long flag and the 4 an open top. Those are built
-from the font's own strokes (:func:`_plate_ink`); every other character is the font's glyph.
+flat top (the digit 3 has one on some plates), the 1 has a long flag and the 4 an open top.
+Those are built from the font's own strokes (:func:`_plate_ink`); every other character is
+the font's glyph.
 Weight, width and stroke ends vary per plate (:class:`FontSpec`).
 """
 
