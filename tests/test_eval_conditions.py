@@ -1,0 +1,118 @@
+"""The condition suite end to end on a tiny synthetic set: the sample frame (rendered by
+export.synth, two plates) for the photo path and plates rendered by export.synth.crop for the
+crop path, under every condition of the suite and one that destroys the plate."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_alpr.annotations import ONE_ROW, TWO_ROW, Photo, PlateAnnotation
+from edge_alpr.geometry import Box
+from export.conditions import SUITE, Condition, MotionBlur
+from export.eval_conditions import (
+    SEGMENTS,
+    LabelledCrop,
+    main,
+    markdown,
+    open_reader,
+    read_crop,
+    run_suite,
+    to_json,
+)
+from export.gate_data import GATE_DIR
+from export.synth.crop import render_plate_crop
+from export.synth.plate import SCHEMES
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SMEAR = Condition("smeared", MotionBlur(81), MotionBlur(41))  # no reader can read that
+N_CROPS = 8
+
+
+def _sample_photo() -> Photo:
+    truth = json.loads((SAMPLES / "scene.json").read_text(encoding="utf-8"))
+    return Photo(SAMPLES / "scene.jpg", 1920, 1080, tuple(
+        PlateAnnotation(Box(*p["box"]), p["text"], p["layout"]) for p in truth))
+
+
+def _rendered_crops() -> list[LabelledCrop]:
+    """Dark-on-light plates of both layouts, cut at the plate's box like the gate crops."""
+    out = []
+    for seed in range(N_CROPS):
+        layout = (ONE_ROW, TWO_ROW)[seed % 2]
+        image, plate = render_plate_crop(np.random.default_rng(seed), layout=layout,
+                                         scheme=SCHEMES[0])
+        out.append(LabelledCrop(f"{seed}.png", plate.box.crop(image).copy(), plate.text))
+    return out
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run_suite([SEGMENTS, "no-such-reader"], [*SUITE, SMEAR], [_sample_photo()],
+                     _rendered_crops(), threads=1, data={"what": "synthetic"})
+
+
+def _row(report, condition):
+    (row,) = [r for r in report.rows if r.condition == condition and r.reader == SEGMENTS]
+    return row
+
+
+def test_clean_plates_read_well_and_a_destroyed_plate_does_not(report):
+    clean, smeared = _row(report, "clean"), _row(report, "smeared")
+    assert clean.photos.found == clean.photos.exact == 2  # both sample plates, end to end
+    assert clean.photos.char_accuracy == 1.0
+    assert clean.gate.exact >= N_CROPS - 2 and clean.gate.char_accuracy > 0.9
+    assert smeared.photos.exact == 0 and smeared.gate.exact <= 1
+    assert smeared.gate.char_accuracy < clean.gate.char_accuracy - 0.3
+    assert {m.truth for m in smeared.photos.misses} == {"4253УБГ", "9081ХӨР"}
+
+
+def test_every_condition_is_scored_for_the_reader_and_an_unknown_reader_is_unavailable(report):
+    assert [r.condition for r in report.rows] == [c.name for c in [*SUITE, SMEAR]]
+    assert {r.reader for r in report.rows} == {SEGMENTS}
+    assert set(report.unavailable) == {"no-such-reader"}
+    for r in report.rows:
+        assert r.photos.plates == 2 and r.gate.plates == N_CROPS
+        assert 0 <= r.photos.exact <= r.photos.found <= 2
+        assert len(r.gate.misses) == N_CROPS - r.gate.exact
+        assert 0.0 <= r.gate.char_accuracy <= 1.0
+
+
+def test_the_table_has_a_parameter_row_per_condition_and_a_result_row_per_reader(report):
+    text = markdown(report)
+    params, results = (block.strip().splitlines() for block in text.split("\n\n")[:2])
+    assert params[0].startswith("| condition | on the photos")
+    assert len(params) == 2 + len(SUITE) + 1
+    assert "| motion-h | motion blur 9 px at 0° | motion blur 5 px at 0° |" in params
+    assert len(results) == 2 + len(report.rows)
+    assert all(line.count("|") == 8 for line in results)
+    assert results[2].startswith("| clean | segments | 2/2 (100%) | 2/2 (100%) | 100.0% |")
+    assert "Reader no-such-reader unavailable" in text
+
+
+def test_the_json_holds_figures_parameters_and_misses(report):
+    doc = json.loads(json.dumps(to_json(report), ensure_ascii=False))
+    assert doc["data"] == {"what": "synthetic"}
+    assert doc["conditions"]["smeared"]["gate"]["length"] == 41
+    first = doc["results"][0]
+    assert first["photos"]["recall"] == 1.0 and first["photos"]["exact_rate"] == 1.0
+    assert set(first["gate"]) == {"plates", "exact", "exact_rate", "char_accuracy", "misses"}
+    assert "no-such-reader" in doc["unavailable"]
+
+
+def test_read_crop_reads_a_plate_that_fills_the_crop():
+    (crop,) = _rendered_crops()[:1]
+    assert read_crop(open_reader(SEGMENTS, threads=1), crop.image) == crop.text
+
+
+@pytest.mark.data
+@pytest.mark.skipif(not (GATE_DIR / "labels.csv").is_file(),
+                    reason=f"needs the gate crops at {GATE_DIR} (../shared beside the project)")
+def test_the_command_writes_its_tables_on_the_real_data(tmp_path):
+    assert main(["--condition", "clean", "--condition", "motion-h", "--limit", "2",
+                 "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "conditions.json").read_text(encoding="utf-8"))
+    assert [r["condition"] for r in doc["results"]] == ["clean", "motion-h"]
+    assert doc["data"]["photos"]["photos"] == 2 and doc["data"]["gate"]["crops"] == 2
+    assert (tmp_path / "conditions.md").read_text(encoding="utf-8").startswith("| condition |")
