@@ -4,6 +4,8 @@ TensorFlow only for the references."""
 
 from __future__ import annotations
 
+from edge_alpr.models import AUTO
+from edge_alpr.models import FP32 as _FP32
 from edge_alpr.pipeline import PlateReader
 
 INT8 = "edge-alpr int8"
@@ -14,8 +16,8 @@ PIPELINES = (INT8, FP32, TUNED, ORIGINAL)
 
 
 def make_reader(name: str, threads: int) -> PlateReader:
-    if name in (INT8, FP32):
-        return PlateReader(threads=threads, quantized=name == INT8)
+    if name in (INT8, FP32):  # INT8: the default reader (INT8 characters, see --precision)
+        return PlateReader(threads=threads, precision=AUTO if name == INT8 else _FP32)
     from .reference import original_reader, tuned_reader
 
     if name == TUNED:

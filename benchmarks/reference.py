@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -34,6 +34,7 @@ from edge_alpr.models import CHARS, DETECTOR, FP32, VERIFIER, bundled_model  # n
 from edge_alpr.pipeline import PlateReader, Segmenter  # noqa: E402
 from edge_alpr.recognizer import Recognizer  # noqa: E402
 from edge_alpr.segment import segment  # noqa: E402
+from edge_alpr.session import OnnxModel, check_outputs  # noqa: E402
 from edge_alpr.verifier import PlateVerifier  # noqa: E402
 
 from .research_segment import research_segment  # noqa: E402
@@ -56,8 +57,11 @@ class KerasRuntime:
     path: Path
     call: Callable[[np.ndarray], np.ndarray]
 
-    def run(self, x: np.ndarray) -> list[np.ndarray]:
-        return [self.call(x)]
+    def run(self, x: np.ndarray, expected: Sequence[tuple[int, ...]] = ()
+            ) -> list[np.ndarray]:
+        out = [self.call(x)]
+        check_outputs(self.path, ("output",), out, expected)
+        return out
 
 
 def load(path: Path) -> keras.Model:
@@ -102,13 +106,14 @@ def _tf_reader(threads: int, wrap_detector: Callable, wrap_chars: Callable,
     """edge-alpr's pipeline with its three models run by TensorFlow, each called through its
     wrap (the plate check through the detector's)."""
     set_threads(threads)
-    check = _on_tensorflow(PlateVerifier(bundled_model(VERIFIER, FP32).path, threads=1),
-                           CHECK_KERAS, wrap_detector(load(CHECK_KERAS)))
-    detector = Detector(bundled_model(DETECTOR, FP32).path, threads=1, verifier=check)
+    def stage(kind: type[Stage], role: str, keras_path: Path, wrap: Callable) -> Stage:
+        return _on_tensorflow(kind(OnnxModel(bundled_model(role, FP32).path, threads=1)),
+                              keras_path, wrap(load(keras_path)))
+
     return PlateReader(
-        detector=_on_tensorflow(detector, DETECTOR_KERAS, wrap_detector(load(DETECTOR_KERAS))),
-        recognizer=_on_tensorflow(Recognizer(bundled_model(CHARS, FP32).path, threads=1),
-                                  CHARS_KERAS, wrap_chars(load(CHARS_KERAS))),
+        detector=stage(Detector, DETECTOR, DETECTOR_KERAS, wrap_detector),
+        plate_check=stage(PlateVerifier, VERIFIER, CHECK_KERAS, wrap_detector),
+        recognizer=stage(Recognizer, CHARS, CHARS_KERAS, wrap_chars),
         segmenter=segmenter)
 
 

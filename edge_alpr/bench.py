@@ -13,13 +13,13 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .image import read_image
+from .models import AUTO, bundled_dir
 from .pipeline import PlateReader
 from .timing import StageClock
 
@@ -38,7 +38,7 @@ from edge_alpr.pipeline import PlateReader
 from edge_alpr.session import lean_malloc
 if {lean!r}:
     lean_malloc()
-reader = PlateReader(providers={providers!r}, threads={threads!r}, quantized={quantized!r},
+reader = PlateReader(providers={providers!r}, threads={threads!r}, precision={precision!r},
                      lean={lean!r})
 t1 = time.perf_counter()
 image = read_image({image!r})
@@ -84,7 +84,7 @@ class BenchResult:
     warmup: int
     threads: int | None  # None: onnxruntime's default
     providers: tuple[str, ...]
-    quantized: bool  # INT8 character model (the detector and plate check are fp32 either way)
+    precisions: Mapping[str, str]  # what each model ran in, by role
     stages: Mapping[str, StageStats]  # STAGES, then TOTAL
     cold_start: ColdStart
     lean: bool = False  # lean sessions and lean_malloc (the kiosk profile)
@@ -98,7 +98,7 @@ class BenchResult:
         return {
             "images": list(self.images), "runs": self.runs, "warmup": self.warmup,
             "threads": self.threads, "providers": list(self.providers),
-            "quantized": self.quantized, "lean": self.lean,
+            "precisions": dict(self.precisions), "lean": self.lean,
             "stages": {k: {"p50_ms": round(s.p50_ms, 3), "p95_ms": round(s.p95_ms, 3),
                            "mean_ms": round(s.mean_ms, 3)} for k, s in self.stages.items()},
             "fps": round(self.fps, 2),
@@ -111,7 +111,7 @@ class BenchResult:
 def sample_frames() -> list[Path]:
     """The bundled sample frames, the default input: ``samples/*.jpg`` of the repository,
     installed as the package ``edge_alpr.sample_files`` (see pyproject.toml)."""
-    return sorted(Path(str(resources.files("edge_alpr.sample_files"))).glob("*.jpg"))
+    return sorted(bundled_dir("edge_alpr.sample_files", "samples").glob("*.jpg"))
 
 
 def time_frames(reader: PlateReader, frames: Sequence[np.ndarray], runs: int, warmup: int
@@ -140,28 +140,38 @@ def summarize(ms: Sequence[float]) -> StageStats:
 
 
 def cold_start(image: str | Path, providers: Sequence[str], threads: int | None,
-               quantized: bool, repeats: int = 3, lean: bool = False) -> ColdStart:
-    """Import + model load + first frame in ``repeats`` fresh interpreters, one after another."""
-    code = _COLD_START.format(providers=tuple(providers), threads=threads, quantized=quantized,
-                              image=str(image), lean=lean)
-    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                      text=True, check=True).stdout.splitlines()[-1])
-            for _ in range(repeats)]
+               precision: str, repeats: int = 3, lean: bool = False) -> ColdStart:
+    """Import + model load + first frame in ``repeats`` fresh interpreters, one after another.
+
+    Each runs in the folder this edge_alpr was imported from, so it imports the same one
+    (``python -c`` puts the working folder first on the path: in a source checkout's root that
+    is the checkout, whatever is installed)."""
+    code = _COLD_START.format(providers=tuple(providers), threads=threads, precision=precision,
+                              image=str(Path(image).resolve()), lean=lean)
+    home = Path(__file__).resolve().parent.parent
+    runs = []
+    for _ in range(repeats):
+        child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               cwd=home)
+        if child.returncode:
+            raise RuntimeError(f"cold-start process failed ({child.returncode}): "
+                               f"{child.stderr.strip()[-2000:]}")
+        runs.append(json.loads(child.stdout.splitlines()[-1]))
     return ColdStart(float(np.median([r["seconds"] for r in runs])),
                      tuple(r["seconds"] for r in runs),
                      max(r["peak_bytes"] for r in runs) / 2**20)
 
 
 def bench(images: Sequence[str | Path], runs: int, warmup: int, threads: int | None = None,
-          providers: Sequence[str] = ("cpu",), quantized: bool = True, lean: bool = False
+          providers: Sequence[str] = ("cpu",), precision: str = AUTO, lean: bool = False
           ) -> BenchResult:
     """Time the pipeline's stages over ``images`` (decoded once, before timing), then the cold
     start on the first image. ``lean`` applies to the cold start's fresh processes; in this one
     it makes lean sessions only (malloc's settings are the caller's process's)."""
     frames = [read_image(p) for p in images]
-    reader = PlateReader(providers=tuple(providers), threads=threads, quantized=quantized,
+    reader = PlateReader(providers=tuple(providers), threads=threads, precision=precision,
                          lean=lean)
     ms = time_frames(reader, frames, runs, warmup)
     return BenchResult(tuple(str(p) for p in images), runs, warmup, threads, tuple(providers),
-                       quantized, {k: summarize(v) for k, v in ms.items()},
-                       cold_start(images[0], providers, threads, quantized, lean=lean), lean)
+                       reader.precisions, {k: summarize(v) for k, v in ms.items()},
+                       cold_start(images[0], providers, threads, precision, lean=lean), lean)

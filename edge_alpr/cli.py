@@ -15,6 +15,7 @@ import typer
 from .errors import EdgeAlprError
 from .image import read_image
 from .inputs import expand
+from .models import AUTO, FP32, PRECISION_CHOICES
 from .pipeline import MIN_CHARS, PlateReader, PlateResult
 from .session import PROVIDERS, TRT_CACHE_ENV, lean_malloc
 
@@ -31,6 +32,24 @@ def _check_providers(names: list[str] | None) -> list[str] | None:
 Providers = Annotated[list[str] | None, typer.Option(
     "--provider", help=f"Execution provider, in order of preference: {', '.join(PROVIDERS)}.",
     callback=_check_providers)]
+
+Precision = Annotated[str, typer.Option(
+    "--precision", help=f"Model precision: {', '.join(PRECISION_CHOICES)} (auto: per model, "
+    "what runs faster on this CPU; `edge-alpr info` shows the choice).")]
+
+Fp32 = Annotated[bool, typer.Option("--fp32", hidden=True, help="Same as --precision fp32.")]
+
+
+def _precision(precision: str, fp32: bool) -> str:
+    """--precision, with the old --fp32 as its alias; an unknown value is a usage error."""
+    if precision not in PRECISION_CHOICES:
+        raise typer.BadParameter(f"{precision!r}; choose from {', '.join(PRECISION_CHOICES)}",
+                                 param_hint="--precision")
+    if fp32 and precision not in (AUTO, FP32):
+        raise typer.BadParameter(f"--fp32 (an alias of --precision fp32) contradicts "
+                                 f"--precision {precision}", param_hint="--fp32")
+    return FP32 if fp32 else precision
+
 
 Lean = Annotated[bool, typer.Option(
     "--lean", help="Kiosk profile: no memory kept between frames (lower peak RSS, same "
@@ -52,20 +71,22 @@ def read(
     json_lines: Annotated[bool, typer.Option("--json", help="One JSON line per image.")] = False,
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
     provider: Providers = None,
-    fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
+    precision: Precision = AUTO,
+    fp32: Fp32 = False,
     out: Annotated[Path | None, typer.Option(help="Write annotated copies here.")] = None,
     min_chars: Annotated[int, typer.Option(
         min=0, help="Report plates read as at least this many characters.")] = MIN_CHARS,
     lean: Lean = False,
 ) -> None:
     """Read the plates in images. Exit code 0 when every image was read, 1 when some failed."""
+    precision = _precision(precision, fp32)
     files = list(expand(paths))
     if not files:
         raise typer.BadParameter("no input images", param_hint="PATHS")
     if lean:
         lean_malloc()
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
-                         quantized=not fp32, min_chars=min_chars, lean=lean)
+                         precision=precision, min_chars=min_chars, lean=lean)
     failed = 0
     taken = {p.resolve() for p in files}  # never write over an input
     for path in _progress(files):
@@ -96,9 +117,12 @@ def video(
     every: Annotated[int, typer.Option(min=1, help="Read every Nth frame.")] = 1,
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
     provider: Providers = None,
+    precision: Precision = AUTO,
+    fp32: Fp32 = False,
     lean: Lean = False,
 ) -> None:
     """Track plates through a video; one JSON line per plate track, its text voted."""
+    precision = _precision(precision, fp32)
     import cv2
 
     from .tracking import PlateTracker
@@ -109,7 +133,8 @@ def video(
         raise typer.Exit(1)
     if lean:
         lean_malloc()
-    reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads, lean=lean)
+    reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
+                         precision=precision, lean=lean)
     tracker = PlateTracker()
     frame_index = -1
     try:
@@ -153,16 +178,20 @@ def _write_annotated(out: Path, path: Path, image: np.ndarray, plates: list[Plat
 def info(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     provider: Providers = None,
+    precision: Precision = AUTO,
+    fp32: Fp32 = False,
 ) -> None:
     """Versions, execution providers (available, and in use by a reader loaded with
-    --provider), and the bundled models with their checksums."""
+    --provider and --precision), what model each stage runs, and the bundled models with their
+    checksums."""
+    precision = _precision(precision, fp32)
     import os
     import platform
     from importlib.metadata import version
 
     import onnxruntime
 
-    from .models import PRECISIONS, ROLES, bundled_model
+    from .models import PRECISIONS, ROLES, bundled_model, int8_dot_product
 
     available = onnxruntime.get_available_providers()
     report: dict = {
@@ -171,17 +200,18 @@ def info(
         "packages": {p: version(p) for p in ("onnxruntime", "opencv-python-headless", "numpy")},
         "providers": {name: ort in available for name, ort in PROVIDERS.items()},
         "in_use": {},
+        "precision": {"asked": precision, "int8_dot_product": int8_dot_product(), "runs": {}},
         # numba is gone (pyproject.toml): nothing is compiled, nor cached, at run time.
         "jit": None,
         "trt_engine_cache": os.environ.get(TRT_CACHE_ENV),
         "models": {},
     }
     try:
-        reader = PlateReader(providers=tuple(provider or ("cpu",)))
-        check = reader.detector.verifier
-        for m in (reader.detector.model, reader.recognizer.model,
-                  *([check.model] if check is not None else [])):
+        reader = PlateReader(providers=tuple(provider or ("cpu",)), precision=precision)
+        for role, m in reader.models.items():
             report["in_use"][m.path.name] = list(m.providers)
+            report["precision"]["runs"][role] = {"precision": reader.precisions[role],
+                                                 "file": m.path.name}
     except EdgeAlprError as e:
         report["in_use"] = {"error": str(e)}
     for role in ROLES:
@@ -204,6 +234,10 @@ def info(
     for name, used in report["in_use"].items():
         print(f"in use by the reader: {name}: " + (", ".join(used) if isinstance(used, list)
                                                     else used))
+    prec = report["precision"]
+    print(f"precision {prec['asked']} (int8 dot-product instructions: "
+          f"{'yes' if prec['int8_dot_product'] else 'no'}): " + ", ".join(
+              f"{role} {r['precision']} ({r['file']})" for role, r in prec["runs"].items()))
     print("JIT: none (nothing is compiled or cached at run time)")
     if report["trt_engine_cache"]:
         print(f"TensorRT engine cache ({TRT_CACHE_ENV}): {report['trt_engine_cache']}")
@@ -216,15 +250,17 @@ def eval_(
     source: Annotated[Path, typer.Argument(help="Pascal VOC folder or plates CSV.")],
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
-    fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
+    precision: Precision = AUTO,
+    fp32: Fp32 = False,
 ) -> None:
     """Detection AP50 and recall, exact plate text and character accuracy, misses listed."""
+    precision = _precision(precision, fp32)
     from dataclasses import asdict
 
     from .evaluate import evaluate, load_annotations
     try:
         photos = load_annotations(source)
-        report = evaluate(PlateReader(threads=threads, quantized=not fp32), photos)
+        report = evaluate(PlateReader(threads=threads, precision=precision), photos)
     except EdgeAlprError as e:
         print(f"error: {e}", file=sys.stderr)
         raise typer.Exit(1) from e
@@ -252,12 +288,14 @@ def bench(
     warmup: Annotated[int, typer.Option(min=0, help="Untimed frames first.")] = 5,
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
     provider: Providers = None,
-    fp32: Annotated[bool, typer.Option("--fp32", help="Use the fp32 models.")] = False,
+    precision: Precision = AUTO,
+    fp32: Fp32 = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     lean: Lean = False,
 ) -> None:
     """Per-stage latency (p50/p95/mean), frames per second, cold start and peak memory.
     Images are decoded once, before timing."""
+    precision = _precision(precision, fp32)
     from .bench import STAGES, TOTAL, sample_frames
     from .bench import bench as run_bench
 
@@ -267,7 +305,7 @@ def bench(
     if lean:
         lean_malloc()
     try:
-        result = run_bench(files, runs, warmup, threads, tuple(provider or ("cpu",)), not fp32,
+        result = run_bench(files, runs, warmup, threads, tuple(provider or ("cpu",)), precision,
                            lean)
     except EdgeAlprError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -277,8 +315,8 @@ def bench(
         return
     print(f"{runs} runs after {warmup} warm-up over {len(files)} image(s), threads "
           f"{threads or 'default'}, {', '.join(result.providers)}, "
-          f"character model {'int8' if result.quantized else 'fp32'}"
-          f"{', lean' if lean else ''}")
+          + ", ".join(f"{role} {p}" for role, p in result.precisions.items())
+          + (", lean" if lean else ""))
     print(f"{'stage':13s} {'p50 ms':>8s} {'p95 ms':>8s} {'mean ms':>8s}")
     for stage in (*STAGES, TOTAL):
         s = result.stages[stage]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,7 +18,6 @@ from .geometry import Box
 from .image import to_gray
 from .session import OnnxModel
 from .timing import StageClock
-from .verifier import PlateVerifier
 
 PAD_VALUE = 114  # letterbox fill: mid-gray, like the training crops' padding
 NMS_IOU = 0.45
@@ -89,48 +87,36 @@ def nms(boxes: Sequence[Box], scores: Sequence[float], threshold: float, width: 
 class Detector:
     """The plate detector: any frame in, plates in original-image pixels out, best first.
 
-    Input size, stride and the default threshold are read from the model's metadata. With a
-    ``verifier`` (the plate check) it is a cascade: each candidate's score becomes the
-    detector's score times the check's plate probability, its box the check's redrawn one, and
-    the default threshold is the check's. The product can only fall, so candidates below the
-    threshold need no check; redrawn boxes are suppressed again (two candidates may have found
-    one plate).
+    Input size, stride and the default threshold are read from the model's metadata. In
+    :class:`edge_alpr.PlateReader` it proposes the candidates of the plate check, which sets
+    the cascade's threshold (see :meth:`PlateReader.detect`).
     """
 
-    def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None, lean: bool = False,
-                 verifier: PlateVerifier | None = None) -> None:
-        self.model = OnnxModel(path, providers, threads, lean)
-        self.verifier = verifier
-        md = self.model.metadata
-        try:
-            self.input_hw = (int(md["input_height"]), int(md["input_width"]))
-            self.stride = int(md["stride"])
-            threshold = float(md["score_threshold"])
-        except (KeyError, ValueError) as e:
-            raise ModelLoadError(path, f"detector metadata incomplete or invalid: {e}") from e
-        self.threshold = verifier.threshold if verifier is not None else threshold
+    def __init__(self, model: OnnxModel) -> None:
+        self.model = model
+        self.input_hw = (model.meta("input_height", int), model.meta("input_width", int))
+        self.stride = model.meta("stride", int)
+        self.threshold = model.meta("score_threshold", float)
+        if self.stride < 1 or self.input_hw[0] % self.stride or self.input_hw[1] % self.stride:
+            raise ModelLoadError(model.path, f"stride {self.stride} does not divide the input "
+                                 f"size {self.input_hw}")
+        # One map cell per stride: heatmap, log width, log height, offset x, offset y.
+        self.output_shape = (1, self.input_hw[0] // self.stride, self.input_hw[1] // self.stride,
+                             5)
 
     def __call__(self, image: np.ndarray, threshold: float | None = None,
                  clock: StageClock | None = None) -> list[Detection]:
-        """``clock``, when given, gets laps "letterbox", "detector" (the model call), "decode"
-        and, with a verifier, "plate_check"."""
+        """``clock``, when given, gets laps "letterbox", "detector" (the model call) and
+        "decode"."""
         gray = to_gray(image)
         threshold = self.threshold if threshold is None else threshold
         x, lb = letterbox(gray, self.input_hw)
         if clock is not None:
             clock.lap("letterbox")
-        out = self.model.run(x[None, :, :, None])[0][0]
+        out = self.model.run(x[None, :, :, None], [self.output_shape])[0][0]
         if clock is not None:
             clock.lap("detector")
         dets = decode(out, self.stride, threshold, lb)
         if clock is not None:
             clock.lap("decode")
-        if self.verifier is None or not dets:
-            return dets
-        probs, boxes = self.verifier(gray, [d.box for d in dets])
-        scores = [d.score * float(p) for d, p in zip(dets, probs, strict=True)]
-        checked = nms(boxes, scores, threshold, lb.width, lb.height)
-        if clock is not None:
-            clock.lap("plate_check")
-        return checked
+        return dets

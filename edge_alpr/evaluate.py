@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .annotations import Photo, read_plates_csv, read_voc
 from .errors import AnnotationError
-from .image import read_image, to_gray
+from .image import read_gray
 from .metrics import detection_score, edit_distance, match
 from .pipeline import PlateReader
 
@@ -56,15 +56,15 @@ def load_annotations(source: str | Path) -> list[Photo]:
 
 
 def evaluate(reader: PlateReader, photos: Iterable[Photo]) -> EvalReport:
-    threshold = reader.detector.threshold
+    threshold = reader.threshold
     preds, truths, misses = [], [], []
     exact = 0
     char_scores: list[float] = []
     n_images = 0
     for photo in photos:
         n_images += 1
-        gray = to_gray(read_image(photo.path), photo.path)
-        detections = reader.detector(gray, threshold=LOW_THRESHOLD)
+        gray = read_gray(photo.path)
+        detections = reader.detect(gray, threshold=LOW_THRESHOLD)
         results = reader.read_detections(gray, [d for d in detections if d.score >= threshold])
         scored = [(d.box, d.score) for d in detections]
         truth = [p.box for p in photo.plates]

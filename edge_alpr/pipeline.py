@@ -13,13 +13,14 @@ import numpy as np
 from .annotations import ONE_ROW, TWO_ROW
 from .detector import Detection, Detector
 from .geometry import Box
-from .image import read_image, to_gray
-from .models import CHARS, DETECTOR, FP32, INT8, VERIFIER, bundled_model
+from .image import read_gray, to_gray
+from .models import AUTO, CHARS, DETECTOR, ROLES, VERIFIER, bundled_model, choose_precision
 from .plate import Candidate, PlateText, decode_plate
 from .recognizer import Recognizer
 from .segment import CROP_PAD, CharBoxes, cut_chars, segment
+from .session import OnnxModel
 from .timing import StageClock
-from .verifier import PlateVerifier
+from .verifier import PlateVerifier, cascade
 
 # Plate crop → character boxes in the crop's pixels and reading order.
 Segmenter = Callable[[np.ndarray], CharBoxes]
@@ -76,39 +77,81 @@ class PlateReader:
     """Reads Mongolian plates in images. Models load once; ``read`` keeps no per-call state,
     so one reader can serve several threads.
 
+    The stages, in order: ``detector`` (plate candidates in the whole frame), ``plate_check``
+    (a plate or not, at full resolution; it sets the reader's :attr:`threshold`), then per
+    plate the segmentation (``segmenter``) and the character ``recognizer``. A stage given
+    here replaces the bundled one (tests, benchmarks); the bundled ones open their model with
+    ``providers``, ``threads`` and ``lean`` (see :class:`OnnxModel`).
+
+    ``precision``: "int8", "fp32" or "auto" for every bundled model that ships in both
+    (:func:`edge_alpr.models.choose_precision`); :attr:`precisions` says what each runs.
     ``min_chars``: detections read as fewer characters are dropped (0 reports every detection).
-    ``detector``, ``recognizer`` and ``segmenter`` replace a stage (tests, benchmarks).
-    ``lean``: the models' sessions keep no memory between calls (see :class:`OnnxModel`); same
-    results. Peak memory drops only with :func:`edge_alpr.session.lean_malloc` as well.
+    ``lean``: the models' sessions keep no memory between calls; same results. Peak memory drops
+    only with :func:`edge_alpr.session.lean_malloc` as well.
     """
 
     def __init__(self, providers: str | Sequence[str] = ("cpu",), threads: int | None = None,
-                 quantized: bool = True, detector: Detector | None = None,
-                 recognizer: Recognizer | None = None, min_chars: int = MIN_CHARS,
-                 segmenter: Segmenter = segment, lean: bool = False) -> None:
+                 precision: str = AUTO, detector: Detector | None = None,
+                 plate_check: PlateVerifier | None = None, recognizer: Recognizer | None = None,
+                 min_chars: int = MIN_CHARS, segmenter: Segmenter = segment,
+                 lean: bool = False) -> None:
         self.min_chars = min_chars
         self.segmenter = segmenter
-        # The detector and its plate check (edge_alpr.verifier) run in fp32 either way: their
-        # INT8 builds are no faster on CPUs without VNNI (python -m benchmarks.detector;
-        # figures in models/MODEL_CARD.md).
-        self.detector = detector or Detector(
-            bundled_model(DETECTOR, FP32).path, providers, threads, lean,
-            verifier=PlateVerifier(bundled_model(VERIFIER, FP32).path, providers, threads, lean))
-        self.recognizer = recognizer or Recognizer(
-            bundled_model(CHARS, INT8 if quantized else FP32).path, providers, threads, lean)
+        self.precisions = {role: choose_precision(role, precision) for role in ROLES}
+
+        def bundled(role: str) -> OnnxModel:
+            path = bundled_model(role, self.precisions[role]).path
+            return OnnxModel(path, providers, threads, lean)
+
+        self.detector = detector or Detector(bundled(DETECTOR))
+        self.plate_check = plate_check or PlateVerifier(bundled(VERIFIER))
+        self.recognizer = recognizer or Recognizer(bundled(CHARS))
+
+    @property
+    def threshold(self) -> float:
+        """The reader's detection threshold: the plate check's, on the cascade's score
+        (detector score × plate probability)."""
+        return self.plate_check.threshold
+
+    @property
+    def models(self) -> dict[str, OnnxModel]:
+        """The ONNX model of each stage by role (a stand-in stage without one left out)."""
+        stages = {DETECTOR: self.detector, VERIFIER: self.plate_check, CHARS: self.recognizer}
+        return {role: stage.model for role, stage in stages.items()
+                if isinstance(getattr(stage, "model", None), OnnxModel)}
 
     def read(self, image: np.ndarray | str | Path, source: str | Path | None = None,
              clock: StageClock | None = None) -> list[PlateResult]:
         """All plates in ``image`` (an array, or a path to an image file), best first.
 
         ``source`` names the array's origin in error messages. ``clock``, when given, gets a
-        lap per stage (see :meth:`Detector.__call__` and :func:`read_plate`); the grayscale
-        conversion is charged to "letterbox".
+        lap per stage (see :meth:`detect` and :func:`read_plate`); the grayscale conversion
+        is charged to "letterbox".
         """
         if isinstance(image, (str, Path)):
-            image, source = read_image(image), image
+            image, source = read_gray(image), image
         gray = to_gray(image, source)
-        return self.read_detections(gray, self.detector(gray, clock=clock), clock)
+        return self.read_detections(gray, self.detect(gray, clock=clock), clock)
+
+    def detect(self, gray: np.ndarray, threshold: float | None = None,
+               clock: StageClock | None = None) -> list[Detection]:
+        """Plates in a grayscale frame, best first, scored detector score × plate probability,
+        with the boxes the check redraws (:func:`edge_alpr.verifier.cascade`).
+
+        The detector proposes its candidates at this threshold (default :attr:`threshold`),
+        not at its own, which is for the detector alone: a candidate under it cannot reach it
+        once multiplied by a probability. ``clock`` gets the detector's laps, then
+        "plate_check".
+        """
+        threshold = self.threshold if threshold is None else threshold
+        candidates = self.detector(gray, threshold, clock)
+        if not candidates:
+            return []
+        probs, boxes = self.plate_check(gray, [d.box for d in candidates])
+        found = cascade(candidates, probs, boxes, threshold, gray.shape[1], gray.shape[0])
+        if clock is not None:
+            clock.lap("plate_check")
+        return found
 
     def read_detections(self, gray: np.ndarray, detections: Sequence[Detection],
                         clock: StageClock | None = None) -> list[PlateResult]:

@@ -8,36 +8,29 @@ written down here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-
 import numpy as np
 
-from .errors import InferenceError, InvalidImageError, ModelLoadError
+from .errors import InvalidImageError, ModelLoadError
 from .session import OnnxModel
 
 
 class Recognizer:
     """Character probabilities for character crops, in one batched session call."""
 
-    def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None, lean: bool = False) -> None:
-        self.model = OnnxModel(path, providers, threads, lean)
-        md = self.model.metadata
-        try:
-            self.classes: str = md["classes"]
-            self.reject_class: str = md["reject_class"]
-            self.input_hw: tuple[int, int] = (int(md["input_height"]), int(md["input_width"]))
-        except (KeyError, ValueError) as e:
-            raise ModelLoadError(path, f"character model metadata incomplete or invalid: "
-                                 f"{e}") from e
-        shape = self.model.input_shape
+    def __init__(self, model: OnnxModel) -> None:
+        self.model = model
+        self.classes: str = model.meta("classes", str)
+        self.reject_class: str = model.meta("reject_class", str)
+        self.input_hw: tuple[int, int] = (model.meta("input_height", int),
+                                          model.meta("input_width", int))
+        shape = model.input_shape
         if (len(shape) != 3 or tuple(shape[1:]) != self.input_hw
-                or self.model.input_dtype != np.uint8):
-            raise ModelLoadError(path, f"input {shape} {self.model.input_dtype} does not match "
-                                 f"uint8 N×{self.input_hw[0]}×{self.input_hw[1]} in its metadata")
+                or model.input_dtype != np.uint8):
+            raise ModelLoadError(model.path, f"input {shape} {model.input_dtype} does not "
+                                 f"match uint8 N×{self.input_hw[0]}×{self.input_hw[1]} in its "
+                                 "metadata")
         if len(set(self.classes)) != len(self.classes) or self.reject_class not in self.classes:
-            raise ModelLoadError(path, f"bad class list {self.classes!r} (reject class "
+            raise ModelLoadError(model.path, f"bad class list {self.classes!r} (reject class "
                                  f"{self.reject_class!r})")
 
     def __call__(self, crops: np.ndarray) -> np.ndarray:
@@ -48,8 +41,5 @@ class Recognizer:
                                     f"{self.input_hw[1]}, got {crops.dtype} {crops.shape}")
         if len(crops) == 0:
             return np.zeros((0, len(self.classes)), np.float32)
-        probs = self.model.run(np.ascontiguousarray(crops))[0]
-        if probs.shape != (len(crops), len(self.classes)):
-            raise InferenceError(f"{self.model.path}: output of shape {probs.shape} for "
-                                 f"{len(crops)} crops and {len(self.classes)} classes")
-        return probs
+        return self.model.run(np.ascontiguousarray(crops),
+                              [(len(crops), len(self.classes))])[0]

@@ -1,7 +1,9 @@
-"""One ONNX Runtime session per model file: providers, threads, inputs, outputs, metadata.
+"""One ONNX Runtime session per model file: providers, threads, inputs, outputs, metadata,
+and the one check of what a model returns.
 
-An :class:`OnnxModel` keeps no state between calls, so one instance may serve several threads
-(``InferenceSession.run`` is thread-safe).
+This is the one way edge-alpr opens a model: the stages (detector, plate check, recognizer)
+receive a ready :class:`OnnxModel`. It keeps no state between calls, so one instance may serve
+several threads (``InferenceSession.run`` is thread-safe).
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -52,6 +55,7 @@ _ORT_ERRORS: tuple[type[Exception], ...] = tuple(
     e for e in vars(_ort_state).values() if isinstance(e, type) and issubclass(e, Exception))
 
 Dim = int | str | None  # a fixed size, a symbolic one, or unknown
+T = TypeVar("T")
 
 # A folder for TensorRT's engines: built on the first load (slow on a Jetson), read after.
 TRT_CACHE_ENV = "EDGE_ALPR_TRT_CACHE"
@@ -154,15 +158,49 @@ class OnnxModel:
         self.metadata: dict[str, str] = dict(
             self._session.get_modelmeta().custom_metadata_map)
 
-    def run(self, inputs: np.ndarray) -> list[np.ndarray]:
-        """All outputs, in the order of :attr:`output_names`, for one input batch."""
+    def meta(self, key: str, cast: Callable[[str], T]) -> T:
+        """Metadata value ``key`` converted by ``cast``; a ModelLoadError naming the model and
+        the key when it is missing or does not convert."""
+        if key not in self.metadata:
+            raise ModelLoadError(self.path, f"metadata {key!r} is missing")
         try:
-            return self._session.run(None, {self.input_name: inputs})
+            return cast(self.metadata[key])
+        except ValueError as e:
+            raise ModelLoadError(self.path, f"metadata {key!r} is invalid: "
+                                 f"{self.metadata[key]!r} ({e})") from e
+
+    def run(self, inputs: np.ndarray, expected: Sequence[tuple[int, ...]] = ()
+            ) -> list[np.ndarray]:
+        """All outputs, in the order of :attr:`output_names`, for one input batch.
+
+        The outputs are checked here, once for every stage: the first ``len(expected)`` must
+        have the given shapes, and no float output may hold NaN or infinity. A model that
+        breaks this raises InferenceError naming the model, never a result read from garbage.
+        """
+        try:
+            outputs = self._session.run(None, {self.input_name: inputs})
         except _ORT_ERRORS as e:
             given = np.asarray(inputs)
             raise InferenceError(f"{self.path}: inference failed on input of shape "
                                  f"{given.shape} and dtype {given.dtype}: {e}") from e
+        check_outputs(self.path, self.output_names, outputs, expected)
+        return outputs
 
     def __repr__(self) -> str:
         return (f"OnnxModel({str(self.path)!r}, input {self.input_name} {self.input_shape} "
                 f"{self.input_dtype}, providers {list(self.providers)})")
+
+
+def check_outputs(model: str | Path, names: Sequence[str], outputs: Sequence[np.ndarray],
+                  expected: Sequence[tuple[int, ...]]) -> None:
+    """Raise InferenceError naming ``model`` when an output's shape is not the ``expected``
+    one (by position) or a float output is not finite."""
+    if len(outputs) < len(expected):
+        raise InferenceError(f"{model}: {len(outputs)} output(s), expected {len(expected)}")
+    for name, out, shape in zip(names, outputs, expected, strict=False):
+        if out.shape != tuple(shape):
+            raise InferenceError(f"{model}: output {name!r} has shape {out.shape}, expected "
+                                 f"{tuple(shape)}")
+    for name, out in zip(names, outputs, strict=True):
+        if out.dtype.kind == "f" and not np.isfinite(out).all():
+            raise InferenceError(f"{model}: output {name!r} holds NaN or infinite values")

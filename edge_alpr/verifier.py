@@ -10,12 +10,11 @@ size, margin and the cascade's threshold come from the model's metadata.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .errors import InferenceError, ModelLoadError
+from .detector import Detection, nms
 from .geometry import Box
 from .session import OnnxModel
 
@@ -71,18 +70,14 @@ def redraw(boxes: Sequence[Box], deltas: np.ndarray) -> list[Box]:
 
 class PlateVerifier:
     """For boxes of a grayscale frame: the probability that each is a plate and the plate's
-    box redrawn, in one batched call."""
+    box redrawn, in one batched call. Input size, margin and the cascade's threshold come from
+    the model's metadata."""
 
-    def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None, lean: bool = False) -> None:
-        self.model = OnnxModel(path, providers, threads, lean)
-        md = self.model.metadata
-        try:
-            self.input_hw = (int(md["input_height"]), int(md["input_width"]))
-            self.margin = float(md["margin"])
-            self.threshold = float(md["score_threshold"])
-        except (KeyError, ValueError) as e:
-            raise ModelLoadError(path, f"plate check metadata incomplete or invalid: {e}") from e
+    def __init__(self, model: OnnxModel) -> None:
+        self.model = model
+        self.input_hw = (model.meta("input_height", int), model.meta("input_width", int))
+        self.margin = model.meta("margin", float)
+        self.threshold = model.meta("score_threshold", float)
 
     def __call__(self, gray: np.ndarray, boxes: Sequence[Box]
                  ) -> tuple[np.ndarray, list[Box]]:
@@ -92,8 +87,15 @@ class PlateVerifier:
         if not boxes:
             return np.zeros(0, np.float32), []
         crops = check_crops(gray, boxes, self.input_hw, self.margin)
-        out = self.model.run(crops[..., None])[0]
-        if out.shape != (len(boxes), 5):
-            raise InferenceError(f"{self.model.path}: output of shape {out.shape} for "
-                                 f"{len(boxes)} boxes (expected N×5: probability, box deltas)")
+        # N rows: plate probability, then the box deltas dx, dy, dw, dh.
+        out = self.model.run(crops[..., None], [(len(boxes), 5)])[0]
         return out[:, 0].astype(np.float32), redraw(boxes, out[:, 1:])
+
+
+def cascade(detections: Sequence[Detection], probs: np.ndarray, boxes: Sequence[Box],
+            threshold: float, width: int, height: int) -> list[Detection]:
+    """The detector's candidates after the check: each scores the detector's score times the
+    check's plate probability and takes the check's box; those under ``threshold`` go, and
+    the redrawn boxes are suppressed again (two candidates may have found one plate)."""
+    scores = [d.score * float(p) for d, p in zip(detections, probs, strict=True)]
+    return nms(boxes, scores, threshold, width, height)

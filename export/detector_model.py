@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 
-import keras
-from keras import layers
+from .tf_extra import keras
+
+layers = keras.layers
 
 INPUT_HW = (384, 640)  # a 1920×1080 frame letterboxes to 640×360
 STRIDE = 8

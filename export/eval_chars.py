@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from edge_alpr.models import CHARS, FP32, INT8, bundled_model
 from edge_alpr.recognizer import Recognizer
+from edge_alpr.session import OnnxModel
 
 from .char_data import real_val_set, scores
 
@@ -18,7 +19,7 @@ from .char_data import real_val_set, scores
 def main() -> None:
     images, labels = real_val_set()
     for precision in (FP32, INT8):
-        s = scores(Recognizer(bundled_model(CHARS, precision).path)(images), labels)
+        s = scores(Recognizer(OnnxModel(bundled_model(CHARS, precision).path))(images), labels)
         print(f"{precision}: character accuracy {s['char_accuracy']:.1%} of {s['chars']}, "
               f"reject recall {s['reject_recall']:.1%} of {s['rejects']}; "
               f"errors {', '.join(s['errors']) or 'none'}")

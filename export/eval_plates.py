@@ -16,6 +16,7 @@ from edge_alpr.detector import Detection
 from edge_alpr.models import CHARS, FP32, INT8, bundled_model
 from edge_alpr.pipeline import read_plate
 from edge_alpr.recognizer import Recognizer
+from edge_alpr.session import OnnxModel
 
 from .data import photos, read_gray, split
 
@@ -27,7 +28,7 @@ def main() -> None:
     train, val = split(photos())
     chosen = val if args.split == "val" else train
     for precision in (INT8, FP32):
-        recognizer = Recognizer(bundled_model(CHARS, precision).path)
+        recognizer = Recognizer(OnnxModel(bundled_model(CHARS, precision).path))
         total, exact, misses = Counter(), Counter(), []
         for photo in chosen:
             gray = read_gray(photo)

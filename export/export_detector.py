@@ -12,20 +12,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras  # noqa: E402
-
 from edge_alpr.detector import Detector, letterbox  # noqa: E402
 from edge_alpr.metrics import detection_score, threshold_sweep  # noqa: E402
+from edge_alpr.session import OnnxModel  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
 from .detector_model import DEFAULT_THRESHOLD, INPUT_HW, STRIDE, build_detector  # noqa: E402
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
+from .tf_extra import keras  # noqa: E402
 from .train_detector import SCENE_DIR  # noqa: E402
 
 N_CALIBRATION = 32
@@ -51,7 +49,7 @@ def score(path: Path, threshold: float) -> dict[str, object]:
     """AP50, recall and false positives on the validation photos at ``threshold``, and the
     recall / false-positive trade-off over :data:`SWEEP` to show where it was chosen."""
     _, val = split(photos())
-    detector = Detector(path, threads=2)
+    detector = Detector(OnnxModel(path, threads=2))
     preds = [[(d.box, d.score) for d in detector(read_gray(p), threshold=0.05)] for p in val]
     truth = [[pl.box for pl in p.plates] for p in val]
     s = detection_score(preds, truth, threshold)

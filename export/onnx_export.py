@@ -6,13 +6,11 @@ u8 activations, reduce_range, and quant_pre_process first so BatchNorm folds int
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-import onnx
 import onnxruntime as ort
 from onnxruntime.quantization import (
     CalibrationDataReader,
@@ -23,9 +21,7 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import tensorflow as tf  # noqa: E402
-import tf2onnx  # noqa: E402
+from .tf_extra import onnx, tf, tf2onnx
 
 OPSET = 17
 INPUT_NAME = "image"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import time
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import numpy as np
 from edge_alpr.alphabet import CLASSES, REJECT
 from edge_alpr.models import CHARS, FP32, INT8, model_file_name, sha256_of
 from edge_alpr.recognizer import Recognizer
+from edge_alpr.session import OnnxModel
 
 from .char_data import (
     CHAR_HEIGHT,
@@ -32,15 +32,8 @@ from .char_data import (
     scores,
     synthetic_set,
 )
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-try:
-    import keras  # noqa: E402
-    import tensorflow as tf  # noqa: E402
-except ImportError as e:  # pragma: no cover - depends on the installed extra
-    raise SystemExit("training needs the export extra: pip install -e '.[export]'") from e
-
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
+from .tf_extra import keras, tf  # noqa: E402
 from .training import setup  # noqa: E402
 
 SYNTH_PLATES = 6000
@@ -177,7 +170,7 @@ def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
     report: dict[str, object] = {"parity_max_abs_diff": parity,
                                  "input_hw": [CHAR_HEIGHT, CHAR_WIDTH]}
     for name, path in ((FP32, fp32), (INT8, int8)):
-        recognizer = Recognizer(path, threads=1)
+        recognizer = Recognizer(OnnxModel(path, threads=1))
         report[name] = {"file": path.name, "bytes": path.stat().st_size,
                         "sha256": sha256_of(path),
                         "real_validation": scores(recognizer(val_x), val_y)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import time
 from dataclasses import replace
 from functools import partial
@@ -18,19 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras  # noqa: E402
-from keras import ops  # noqa: E402
-
 from edge_alpr.annotations import Photo  # noqa: E402
 from edge_alpr.detector import Detection, Detector, decode, letterbox  # noqa: E402
 from edge_alpr.geometry import Box  # noqa: E402
 from edge_alpr.metrics import DetectionScore, detection_score  # noqa: E402
+from edge_alpr.session import OnnxModel  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
 from .detector_data import NEAR_PLATE, Frame, make_batch  # noqa: E402
 from .detector_model import DEFAULT_THRESHOLD, INPUT_HW, STRIDE, build_detector  # noqa: E402
+from .tf_extra import keras  # noqa: E402
 from .training import fit_epochs, setup  # noqa: E402
+
+ops = keras.ops
 
 SCENE_DIR = Path("cache/scenes")
 
@@ -72,7 +71,7 @@ def mine_hard_negatives(frames: list[Frame], detector_path: Path,
                         threshold: float = 0.2) -> list[Frame]:
     """The frames with the detections of ``detector_path`` that overlap no plate attached as
     hard negatives."""
-    detector = Detector(detector_path, threads=2)
+    detector = Detector(OnnxModel(detector_path, threads=2))
     out = []
     for f in frames:
         truth = [Box(*b) for b in f.boxes]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import time
 from collections.abc import Callable
 from functools import partial
@@ -23,23 +22,23 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras  # noqa: E402
-from keras import ops  # noqa: E402
-
 from edge_alpr.annotations import Photo  # noqa: E402
 from edge_alpr.detector import Detector, nms  # noqa: E402
 from edge_alpr.geometry import Box  # noqa: E402
 from edge_alpr.metrics import DetectionScore, detection_score, threshold_sweep  # noqa: E402
 from edge_alpr.models import DETECTOR, FP32, INT8, VERIFIER, model_file_name, sha256_of  # noqa: E402
-from edge_alpr.verifier import PlateVerifier, check_crops, redraw  # noqa: E402
+from edge_alpr.session import OnnxModel  # noqa: E402
+from edge_alpr.verifier import check_crops, redraw  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
+from .tf_extra import keras  # noqa: E402
 from .train_detector import SCENE_DIR, load_frames  # noqa: E402
 from .training import fit_epochs, setup  # noqa: E402
 from .verifier_data import CANDIDATE_THRESHOLD, UNANNOTATED, label_frames, make_batch  # noqa: E402
 from .verifier_model import DEFAULT_THRESHOLD, INPUT_HW, MARGIN, build_verifier  # noqa: E402
+
+ops = keras.ops
 
 RUN_DIR = Path("runs/verifier")
 SMOOTH_L1_BETA = 1 / 9
@@ -178,7 +177,7 @@ def export(model: keras.Model, out: Path, checkpoint: str, detector: Detector, c
     int8 = quantize_int8(fp32, out / model_file_name(VERIFIER, INT8), calibration)
     report: dict[str, object] = {"parity_max_abs_diff": parity, "threshold": threshold}
     for name, path in ((FP32, fp32), (INT8, int8)):
-        run = PlateVerifier(path, threads=1).model.run
+        run = OnnxModel(path, threads=1).run
         s, sweep, iou = cascade_score(cands, lambda x, run=run: run(x)[0], val, threshold)
         report[name] = {"file": path.name, "bytes": path.stat().st_size,
                         "sha256": sha256_of(path),
@@ -209,7 +208,7 @@ def main() -> None:
     setup(args.threads, args.seed)
 
     _, val = split(photos())
-    detector = Detector(args.detector, threads=args.threads)
+    detector = Detector(OnnxModel(args.detector, threads=args.threads))
     cands = candidates(detector, val, args.margin)
     if args.export_only:
         model = keras.models.load_model(args.checkpoint, compile=False)

@@ -3,15 +3,12 @@ the next batch while TensorFlow trains on this one."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from .tf_extra import keras, tf
 
 Batch = tuple[np.ndarray, np.ndarray]
 

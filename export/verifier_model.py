@@ -6,10 +6,10 @@ handful of candidates over the threshold.
 
 from __future__ import annotations
 
-import keras
-from keras import layers
-
 from .detector_model import ToFloat
+from .tf_extra import keras
+
+layers = keras.layers
 
 INPUT_HW = (32, 96)  # height × width: one-row plates (~4.6:1) and two-row (~1.9:1) both squashed
 MARGIN = 0.1  # of the box size on each side: the plate's frame and a little car around it

@@ -1,13 +1,16 @@
 """The shipped detector on synthetic frames, and the Keras → ONNX export path."""
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from edge_alpr.annotations import ONE_ROW, TWO_ROW
-from edge_alpr.detector import Detector
+from edge_alpr.detector import Detection, Detector
 from edge_alpr.geometry import Box
-from edge_alpr.models import DETECTOR, FP32, INT8, VERIFIER, bundled_model
-from edge_alpr.verifier import PlateVerifier
+from edge_alpr.models import DETECTOR, FP32, INT8, bundled_model
+from edge_alpr.pipeline import PlateReader
+from edge_alpr.session import OnnxModel
 
 pytest.importorskip("export.synth", reason="rendering needs the export extra")
 from export import make_sample  # noqa: E402
@@ -38,13 +41,12 @@ SIZES = [(100, ONE_ROW), (140, ONE_ROW), (180, ONE_ROW), (260, ONE_ROW), (320, O
 SMALLEST = {(100, ONE_ROW), (140, ONE_ROW), (80, TWO_ROW)}
 
 
-def shipped_detector(kind: str) -> Detector:
+def shipped_detector(kind: str) -> Callable[[np.ndarray], list[Detection]]:
     """``fp32``, ``int8``, or ``cascade``: the fp32 detector with the fp32 plate check, as
-    :class:`edge_alpr.PlateReader` runs it."""
+    :class:`edge_alpr.PlateReader` runs it (``precision="fp32"``)."""
     if kind == "cascade":
-        check = PlateVerifier(bundled_model(VERIFIER, FP32).path, threads=1)
-        return Detector(bundled_model(DETECTOR, FP32).path, threads=1, verifier=check)
-    return Detector(bundled_model(DETECTOR, kind).path, threads=1)
+        return PlateReader(threads=1, precision=FP32).detect
+    return Detector(OnnxModel(bundled_model(DETECTOR, kind).path, threads=1))
 
 
 @pytest.mark.parametrize("kind, width, layout", [
@@ -74,6 +76,6 @@ def test_export_of_a_tiny_detector_matches_keras(tmp_path):
     rng = np.random.default_rng(0)
     batches = [rng.integers(0, 256, (1, *hw, 1), dtype=np.uint8) for _ in range(3)]
     assert max_abs_diff(model, path, batches) < 1e-4
-    detector = Detector(path)  # the runtime reads the metadata written by the export
+    detector = Detector(OnnxModel(path))  # the runtime reads the export's metadata
     assert (detector.input_hw, detector.stride, detector.threshold) == (hw, STRIDE, 0.3)
     assert isinstance(detector(rng.integers(0, 256, (120, 200), dtype=np.uint8)), list)

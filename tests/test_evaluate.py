@@ -18,10 +18,9 @@ class FakeReader:
 
     def __init__(self, reads: dict[Box, tuple[float, str]]) -> None:
         self.reads = reads
-        self.detector = self
         self.threshold = 0.5
 
-    def __call__(self, gray, threshold):
+    def detect(self, gray, threshold):
         return [Detection(b, s) for b, (s, _) in self.reads.items() if s >= threshold]
 
     def read_detections(self, gray, detections):

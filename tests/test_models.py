@@ -5,7 +5,19 @@ import pytest
 
 from edge_alpr import models
 from edge_alpr.errors import ModelLoadError
-from edge_alpr.models import CHARS, DETECTOR, FP32, INT8, ModelInfo, bundled_model, sha256_of
+from edge_alpr.models import (
+    AUTO,
+    AUTO_PRECISION,
+    CHARS,
+    DETECTOR,
+    FP32,
+    INT8,
+    VERIFIER,
+    ModelInfo,
+    bundled_model,
+    choose_precision,
+    sha256_of,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,7 +58,7 @@ def test_missing_bundled_model_names_the_path(bundle):
 @pytest.mark.parametrize("role, precision", [("plate", INT8), (DETECTOR, "fp16"), ("", "")])
 def test_unknown_role_or_precision(role, precision):
     with pytest.raises(ValueError,
-                       match="roles: detector, chars, plate_check; precisions: int8, fp32"):
+                       match="roles: detector, plate_check, chars; precisions: int8, fp32"):
         models.model_file_name(role, precision)
 
 
@@ -60,3 +72,46 @@ def test_sha256_of_large_file_and_missing_file(tmp_path):
 
 def test_models_dir_of_an_editable_install_is_the_top_level_folder():
     assert models.models_dir().resolve() == (REPO / "models").resolve()
+
+
+def test_a_source_checkout_without_the_installed_data_package_uses_its_models_folder(
+        monkeypatch):
+    """Python run in a checkout's root imports edge_alpr from the checkout, where the package
+    ``edge_alpr.model_files`` (made by the install's package-dir mapping) does not exist."""
+    def not_installed(package):
+        raise ModuleNotFoundError(f"No module named {package!r}", name=package)
+
+    monkeypatch.setattr(models.resources, "files", not_installed)
+    assert models.models_dir() == REPO / "models"
+    assert bundled_model(DETECTOR, FP32).path == REPO / "models" / "detector_fp32.onnx"
+
+
+@pytest.mark.parametrize("role, asked, dot_product, expected", [
+    (DETECTOR, INT8, False, INT8),
+    (DETECTOR, FP32, True, FP32),
+    (DETECTOR, AUTO, False, AUTO_PRECISION[DETECTOR]),
+    (VERIFIER, AUTO, False, AUTO_PRECISION[VERIFIER]),
+    (CHARS, AUTO, False, AUTO_PRECISION[CHARS]),
+    (DETECTOR, AUTO, True, INT8),  # ARM with int8 dot product: INT8 for every model
+    (VERIFIER, AUTO, True, INT8),
+    (CHARS, AUTO, True, INT8),
+])
+def test_choose_precision(bundle, role, asked, dot_product, expected):
+    assert choose_precision(role, asked, dot_product) == expected
+
+
+def test_every_role_has_an_auto_precision_and_ships_in_both():
+    assert set(AUTO_PRECISION) == set(models.ROLES)
+    assert all(models.shipped_precisions(role) == (INT8, FP32) for role in models.ROLES)
+
+
+@pytest.mark.parametrize("asked", [INT8, FP32, AUTO])
+def test_a_model_shipped_in_one_precision_runs_in_that_one(bundle, asked):
+    (bundle / "chars_int8.onnx").unlink()
+    assert choose_precision(CHARS, asked, dot_product=True) == FP32
+
+
+@pytest.mark.parametrize("role, precision", [("plate", AUTO), (CHARS, "fp16"), (CHARS, "")])
+def test_choose_precision_refuses_unknown_roles_and_precisions(role, precision):
+    with pytest.raises(ValueError, match="plate_check|auto"):
+        choose_precision(role, precision)

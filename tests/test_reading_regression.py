@@ -9,6 +9,7 @@ from edge_alpr.detector import Detection
 from edge_alpr.models import CHARS, INT8, bundled_model
 from edge_alpr.pipeline import read_plate
 from edge_alpr.recognizer import Recognizer
+from edge_alpr.session import OnnxModel
 from export.char_data import real_val_set, scores
 from export.data import photos, read_gray, split
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.data
 
 @pytest.fixture(scope="module")
 def recognizer() -> Recognizer:
-    return Recognizer(bundled_model(CHARS, INT8).path)
+    return Recognizer(OnnxModel(bundled_model(CHARS, INT8).path))
 
 
 def test_validation_plates_are_read_from_their_annotated_boxes(recognizer):

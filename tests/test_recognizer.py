@@ -6,13 +6,14 @@ from edge_alpr.errors import InvalidImageError, ModelLoadError
 from edge_alpr.models import CHARS, FP32, INT8, bundled_model
 from edge_alpr.recognizer import Recognizer
 from edge_alpr.segment import CROP_PAD, CharBoxes, cut_chars, segment
+from edge_alpr.session import OnnxModel
 
 PRECISIONS = [INT8, FP32]
 
 
 @pytest.fixture(scope="module", params=PRECISIONS)
 def recognizer(request) -> Recognizer:
-    return Recognizer(bundled_model(CHARS, request.param).path, threads=1)
+    return Recognizer(OnnxModel(bundled_model(CHARS, request.param).path, threads=1))
 
 
 def rendered_plate(seed: int) -> tuple[np.ndarray, str]:
@@ -97,9 +98,9 @@ def test_bad_metadata_is_a_load_error(tmp_path, change):
     path = tmp_path / "chars.onnx"
     onnx.save(model, str(path))
     with pytest.raises(ModelLoadError):
-        Recognizer(path)
+        Recognizer(OnnxModel(path))
 
 
 def test_missing_model_file_is_a_load_error(tmp_path):
     with pytest.raises(ModelLoadError):
-        Recognizer(tmp_path / "nope.onnx")
+        Recognizer(OnnxModel(tmp_path / "nope.onnx"))

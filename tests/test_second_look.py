@@ -12,6 +12,7 @@ from edge_alpr.models import CHARS, INT8, bundled_model
 from edge_alpr.pipeline import SECOND_LOOK_PADS, PlateReader, read_plate
 from edge_alpr.recognizer import Recognizer
 from edge_alpr.segment import CharBoxes, segment
+from edge_alpr.session import OnnxModel
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "scene.jpg"
 
@@ -26,7 +27,7 @@ class CountingRecognizer(Recognizer):
 
 @pytest.fixture(scope="module")
 def recognizer() -> CountingRecognizer:
-    return CountingRecognizer(bundled_model(CHARS, INT8).path)
+    return CountingRecognizer(OnnxModel(bundled_model(CHARS, INT8).path))
 
 
 def test_plates_that_fit_the_grammar_are_read_once(recognizer):

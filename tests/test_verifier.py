@@ -13,7 +13,13 @@ from edge_alpr.errors import ModelLoadError
 from edge_alpr.geometry import Box
 from edge_alpr.image import read_image, to_gray
 from edge_alpr.models import DETECTOR, FP32, INT8, VERIFIER, bundled_model
+from edge_alpr.pipeline import PlateReader
+from edge_alpr.session import OnnxModel
 from edge_alpr.verifier import REDRAW_MIN_SCALE, PlateVerifier, apply_deltas, check_crops, redraw
+
+
+def shipped(role: str, precision: str = FP32) -> OnnxModel:
+    return OnnxModel(bundled_model(role, precision).path, threads=1)
 
 
 def test_check_crop_is_the_box_with_its_margin_resized():
@@ -54,31 +60,39 @@ def sample_gray():
     return to_gray(read_image(sample_frames()[0]))
 
 
-def test_cascade_multiplies_scores_drops_below_threshold_and_reorders(sample_gray):
-    path = bundled_model(DETECTOR, FP32).path
-    alone = Detector(path, threads=1)(sample_gray, threshold=0.25)
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector(shipped(DETECTOR))
+
+
+def cascade_reader(detector: Detector, check: FixedCheck) -> PlateReader:
+    return PlateReader(threads=1, detector=detector, plate_check=check)
+
+
+def test_cascade_multiplies_scores_drops_below_threshold_and_reorders(sample_gray, detector):
+    alone = detector(sample_gray, threshold=0.25)
     assert len(alone) >= 2  # the sample has two plates
     probs = np.linspace(0.1, 1.0, len(alone))[::-1].copy()
     probs[0] = 0.01  # the best detection is "not a plate"
     check = FixedCheck(probs)
-    cascade = Detector(path, threads=1, verifier=check)
-    assert cascade.threshold == check.threshold  # the cascade's threshold is the check's
-    found = cascade(sample_gray)
+    reader = cascade_reader(detector, check)
+    # The reader's threshold is the check's, not the detector's own (0.4 in its metadata).
+    assert reader.threshold == check.threshold != detector.threshold
+    found = reader.detect(sample_gray)
     expected = sorted(((d.box, d.score * p) for d, p in zip(alone, probs, strict=True)
                        if d.score * p >= 0.25), key=lambda x: -x[1])
     assert [(d.box, pytest.approx(d.score)) for d in found] == expected
     assert alone[0].box not in [d.box for d in found]
 
 
-def test_cascade_takes_the_redrawn_boxes_and_suppresses_those_that_meet(sample_gray):
-    path = bundled_model(DETECTOR, FP32).path
-    alone = Detector(path, threads=1)(sample_gray, threshold=0.25)
+def test_cascade_takes_the_redrawn_boxes_and_suppresses_those_that_meet(sample_gray, detector):
+    alone = detector(sample_gray, threshold=0.25)
     assert len(alone) >= 2
     # Every candidate redrawn onto the first one's plate, a little apart, but the last.
     b = alone[0].box
     redrawn = [b.shift(i, 0) for i in range(len(alone) - 1)] + [alone[-1].box]
     check = FixedCheck(np.ones(len(alone)), redrawn)
-    found = Detector(path, threads=1, verifier=check)(sample_gray)
+    found = cascade_reader(detector, check).detect(sample_gray)
     assert [d.box for d in found] == [b, alone[-1].box]  # one box per plate, best first
     assert [d.score for d in found] == pytest.approx([alone[0].score, alone[-1].score])
 
@@ -107,10 +121,10 @@ def test_only_boxes_the_check_finds_far_off_are_redrawn():
     assert grown.center[0] == pytest.approx(455)
 
 
-def test_cascade_skips_the_check_when_nothing_is_detected():
+def test_cascade_skips_the_check_when_nothing_is_detected(detector):
     check = FixedCheck([])
     blank = np.full((720, 1280), 128, np.uint8)
-    assert Detector(bundled_model(DETECTOR, FP32).path, threads=1, verifier=check)(blank) == []
+    assert cascade_reader(detector, check).detect(blank) == []
     assert check.calls == 0
 
 
@@ -121,7 +135,7 @@ def test_check_without_its_metadata_is_refused(tmp_path):
     path = tmp_path / "bare.onnx"
     onnx.save(model, str(path))
     with pytest.raises(ModelLoadError, match="bare.onnx.*metadata"):
-        PlateVerifier(path)
+        PlateVerifier(OnnxModel(path))
 
 
 @pytest.mark.parametrize("precision", [FP32, INT8])
@@ -129,8 +143,8 @@ def test_shipped_check_tells_the_sample_plates_from_the_rest_of_the_frame(precis
     """Both plates of the bundled (drawn) sample frame score high and their boxes end up on
     the true ones; plate-sized boxes on the car body, wheels, windows and the road beside them
     score low."""
-    check = PlateVerifier(bundled_model(VERIFIER, precision).path, threads=1)
-    plates = [d.box for d in Detector(bundled_model(DETECTOR, FP32).path)(sample_gray)][:2]
+    check = PlateVerifier(shipped(VERIFIER, precision))
+    plates = [d.box for d in Detector(shipped(DETECTOR))(sample_gray)][:2]
     assert len(plates) == 2
     probs, redrawn = check(sample_gray, plates)
     assert probs.min() >= 0.5
@@ -166,7 +180,7 @@ def test_export_of_an_untrained_check_matches_keras_and_loads(tmp_path):
     rng = np.random.default_rng(0)
     batches = [rng.integers(0, 256, (n, *hw, 1), dtype=np.uint8) for n in (1, 5)]
     assert max_abs_diff(model, path, batches) < 1e-5
-    check = PlateVerifier(path)  # the runtime reads the metadata written by the export
+    check = PlateVerifier(OnnxModel(path))  # the runtime reads the export's metadata
     assert (check.input_hw, check.margin, check.threshold) == (hw, 0.2, 0.3)
     gray = rng.integers(0, 256, (120, 200), dtype=np.uint8)
     boxes = [Box(10, 10, 60, 30), Box(100, 50, 190, 110)]
