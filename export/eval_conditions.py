@@ -66,7 +66,9 @@ class LabelledCrop:
 class Miss:
     image: str
     truth: str
-    read: str  # "" when nothing was read (or, for photos, the plate was not found)
+    # "" when nothing was reported: on the photos both when the detector missed the plate and
+    # when its read had fewer than the reader's min_chars characters (Score.found tells).
+    read: str
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Score:
     exact: int
     char_accuracy: float  # mean over plates of max(0, 1 − edit distance / length)
     found: int | None = None  # plates the detector found (photos only)
+    false_positives: int | None = None  # detections matching no plate (photos only)
     misses: tuple[Miss, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,7 +87,8 @@ class Score:
                                "exact_rate": _rate(self.exact, self.plates),
                                "char_accuracy": round(self.char_accuracy, 4)}
         if self.found is not None:
-            out |= {"found": self.found, "recall": _rate(self.found, self.plates)}
+            out |= {"found": self.found, "recall": _rate(self.found, self.plates),
+                    "false_positives": self.false_positives}
         out["misses"] = [vars(m) for m in self.misses]
         return out
 
@@ -174,7 +178,7 @@ def score_photos(reader: PlateReader, photos: Sequence[Photo], condition: Condit
     names = {d.name: p.name for d, p in zip(degraded, photos, strict=True)}
     misses = tuple(Miss(names[m.image], m.truth, m.read) for m in report.misses if m.truth)
     return Score(report.plates, report.exact, report.char_accuracy,
-                 round(report.recall * report.plates), misses)
+                 round(report.recall * report.plates), report.false_positives, misses)
 
 
 def run_suite(readers: Sequence[str], conditions: Sequence[Condition],
@@ -201,6 +205,41 @@ def run_suite(readers: Sequence[str], conditions: Sequence[Condition],
                     score_crops(reader, crops, cond) if crops else None))
     return Report(tuple(conditions), tuple(rows), unavailable, data or {},
                   time.perf_counter() - start)
+
+
+SHEET_HEIGHT = 80  # px of each tile on the sheet
+_LABEL_WIDTH = 150
+
+
+def _tile(image: np.ndarray) -> np.ndarray:
+    scale = SHEET_HEIGHT / image.shape[0]
+    tile = cv2.resize(image, (max(1, round(image.shape[1] * scale)), SHEET_HEIGHT),
+                      interpolation=cv2.INTER_NEAREST)  # the pixels as the reader gets them
+    return cv2.copyMakeBorder(tile, 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=255)
+
+
+def condition_sheet(conditions: Sequence[Condition], photos: Sequence[Photo],
+                    crops: Sequence[LabelledCrop]) -> np.ndarray:
+    """One row per condition: each photo's first plate (with 30% context) cut from the degraded
+    frame, then each crop degraded; gray, for eyes."""
+    frames = [to_gray(read_image(p.path), p.path) for p in photos if p.plates]
+    rows = []
+    for cond in conditions:
+        label = np.full((SHEET_HEIGHT + 4, _LABEL_WIDTH), 255, np.uint8)
+        cv2.putText(label, cond.name, (4, SHEET_HEIGHT // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.55,
+                    0, 1, cv2.LINE_AA)
+        tiles = [label]
+        for p, gray in zip([p for p in photos if p.plates], frames, strict=True):
+            image = degrade_image(cond, gray, [pl.box for pl in p.plates], p.name, photo=True)
+            tiles.append(_tile(p.plates[0].box.pad(0.3).crop(image)))
+        for c in crops:
+            h, w = c.image.shape[:2]
+            tiles.append(_tile(degrade_image(cond, c.image, [Box(0, 0, w, h)], c.name,
+                                             photo=False)))
+        rows.append(np.hstack(tiles))
+    width = max(r.shape[1] for r in rows)
+    return np.vstack([cv2.copyMakeBorder(r, 0, 0, 0, width - r.shape[1], cv2.BORDER_CONSTANT,
+                                         value=255) for r in rows])
 
 
 def _cell(n: int, total: int) -> str:
@@ -280,7 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("out/conditions"),
                     help="folder for conditions.md and conditions.json")
     ap.add_argument("--frames", type=Path,
-                    help="keep the degraded photo frames here (never inside the repository)")
+                    help="keep the degraded photo frames here (real photos: never commit them)")
+    ap.add_argument("--sheet", type=Path,
+                    help="draw the first photos' plates and gate crops under each condition "
+                    "into this PNG (real data: never commit it)")
     args = ap.parse_args(argv)
     conditions = [c for c in SUITE if not args.conditions or c.name in args.conditions]
     photos, crops, info = validation_data(not args.no_gate, not args.no_photos, args.limit)
@@ -294,6 +336,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.out / "conditions.json").write_text(
         json.dumps(to_json(report), ensure_ascii=False, indent=1), encoding="utf-8")
     print(table)
+    if args.sheet:
+        args.sheet.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(args.sheet), condition_sheet(conditions, photos[:3], crops[:6]))
+        print(f"wrote {args.sheet}")
     if "gate" in info and info["gate"]["labels_unchecked_ocr"]:
         print(f"gate crops: {info['gate']['labels_unchecked_ocr']} of {info['gate']['crops']} "
               "labels are the OCR's, not checked by eye: those figures are no accuracy yet")

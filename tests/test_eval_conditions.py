@@ -13,7 +13,9 @@ from edge_alpr.geometry import Box
 from export.conditions import SUITE, Condition, MotionBlur
 from export.eval_conditions import (
     SEGMENTS,
+    SHEET_HEIGHT,
     LabelledCrop,
+    condition_sheet,
     main,
     markdown,
     open_reader,
@@ -66,6 +68,7 @@ def test_clean_plates_read_well_and_a_destroyed_plate_does_not(report):
     assert smeared.photos.exact == 0 and smeared.gate.exact <= 1
     assert smeared.gate.char_accuracy < clean.gate.char_accuracy - 0.3
     assert {m.truth for m in smeared.photos.misses} == {"4253УБГ", "9081ХӨР"}
+    assert all(m.read == "" for m in smeared.photos.misses)
 
 
 def test_every_condition_is_scored_for_the_reader_and_an_unknown_reader_is_unavailable(report):
@@ -97,6 +100,7 @@ def test_the_json_holds_figures_parameters_and_misses(report):
     assert doc["conditions"]["smeared"]["gate"]["length"] == 41
     first = doc["results"][0]
     assert first["photos"]["recall"] == 1.0 and first["photos"]["exact_rate"] == 1.0
+    assert first["photos"]["false_positives"] == 0
     assert set(first["gate"]) == {"plates", "exact", "exact_rate", "char_accuracy", "misses"}
     assert "no-such-reader" in doc["unavailable"]
 
@@ -104,6 +108,16 @@ def test_the_json_holds_figures_parameters_and_misses(report):
 def test_read_crop_reads_a_plate_that_fills_the_crop():
     (crop,) = _rendered_crops()[:1]
     assert read_crop(open_reader(SEGMENTS, threads=1), crop.image) == crop.text
+
+
+def test_the_sheet_shows_each_condition_as_a_row_of_the_degraded_plates():
+    crops = _rendered_crops()[:2]
+    sheet = condition_sheet([SUITE[0], SMEAR], [_sample_photo()], crops)
+    assert sheet.ndim == 2 and sheet.shape[0] == 2 * (SHEET_HEIGHT + 4)
+    clean, smeared = sheet[:SHEET_HEIGHT + 4], sheet[SHEET_HEIGHT + 4:]
+    # Smeared along x, every row of the sheet's tiles loses its detail.
+    assert np.abs(np.diff(smeared[:, 200:].astype(int), axis=1)).mean() < 0.5 * np.abs(
+        np.diff(clean[:, 200:].astype(int), axis=1)).mean()
 
 
 @pytest.mark.data
