@@ -2,11 +2,12 @@ import pytest
 
 from edge_alpr.geometry import Box
 from edge_alpr.pipeline import PlateResult
-from edge_alpr.tracking import PlateTracker
+from edge_alpr.tracking import APPROACHING, LEAVING, STATIONARY, PlateTracker, edit_distance
 
 
-def plate(x: float, text: str, conf: float = 0.9, pattern: bool = True) -> PlateResult:
-    return PlateResult(Box(x, 100, x + 200, 160), 0.9, text, conf, "one-row", "УБ",
+def plate(x: float, text: str, conf: float = 0.9, pattern: bool = True, y: float = 100,
+          w: float = 200) -> PlateResult:
+    return PlateResult(Box(x, y, x + w, y + w * 0.3), 0.9, text, conf, "one-row", "УБ",
                        "Ulaanbaatar", pattern, (), ())
 
 
@@ -14,7 +15,7 @@ def run(frames: list[list[PlateResult]], **kw) -> list:
     tracker = PlateTracker(**kw)
     out = []
     for i, plates in enumerate(frames):
-        out += tracker.update(i, plates)
+        out += tracker.update(i, plates, stamp=100.0 + i, payload=i)
     return out + tracker.finish()
 
 
@@ -22,7 +23,10 @@ def test_one_moving_plate_is_one_track_with_the_voted_text():
     frames = [[plate(100 + 10 * i, "4253УБГ" if i != 3 else "4258УБГ")] for i in range(8)]
     (track,) = run(frames)
     assert (track.text, track.frames, track.first_frame, track.last_frame) == ("4253УБГ", 8, 0, 7)
-    assert track.confidence == pytest.approx(7 / 8)
+    assert (track.first_stamp, track.last_stamp) == (100.0, 107.0)
+    assert track.confidence == pytest.approx(7 / 8, abs=0.01)
+    assert track.candidates[0][0] == "4253УБГ" and track.candidates[1][0] == "4258УБГ"
+    assert track.ended
 
 
 def test_two_plates_side_by_side_are_two_tracks():
@@ -33,7 +37,7 @@ def test_two_plates_side_by_side_are_two_tracks():
 
 
 def test_a_plate_gone_longer_than_max_missed_starts_a_new_track():
-    frames = [[plate(100, "4253УБГ")]] + [[]] * 3 + [[plate(100, "4253УБГ")]]
+    frames = [[plate(100, "4253УБГ")]] * 2 + [[]] * 3 + [[plate(100, "4253УБГ")]] * 2
     assert len(run(frames, max_missed=2)) == 2
     assert len(run(frames, max_missed=5)) == 1
 
@@ -45,4 +49,62 @@ def test_a_standard_read_outvotes_a_more_confident_nonstandard_one():
 
 
 def test_a_jump_across_the_frame_is_not_the_same_track():
-    assert len(run([[plate(100, "4253УБГ")], [plate(1500, "4253УБГ")]])) == 2
+    frames = [[plate(100, "4253УБГ")]] * 2 + [[plate(1500, "4253УБГ")]] * 2
+    assert len(run(frames)) == 2
+
+
+def test_a_fast_pan_with_lost_frames_keeps_one_track_by_its_text():
+    # The view jumps 1.5 plate widths between reads, and the plate is lost for 2 frames:
+    # no overlap at all, the text carries the track.
+    xs = [100, 400, 700, None, None, 1300, 1600]
+    frames = [[plate(x, "4253УБГ")] if x is not None else [] for x in xs]
+    (track,) = run(frames)
+    assert track.frames == 5
+
+
+def test_a_different_text_far_away_is_another_vehicle():
+    frames = [[plate(100, "4253УБГ")], [plate(100, "4253УБГ")], [plate(500, "9081ХӨР")],
+              [plate(500, "9081ХӨР")]]
+    assert sorted(t.text for t in run(frames)) == ["4253УБГ", "9081ХӨР"]
+
+
+def test_a_plate_zooming_in_is_one_approaching_track_and_zooming_out_leaving():
+    growing = [[plate(800 - 20 * i, "4253УБГ", w=100 * 1.1 ** i)] for i in range(10)]
+    (track,) = run(growing)
+    assert track.direction == APPROACHING
+    (track,) = run(growing[::-1])
+    assert track.direction == LEAVING
+    (track,) = run([[plate(800, "4253УБГ")]] * 5)
+    assert track.direction == STATIONARY
+
+
+@pytest.mark.parametrize("frames, kw, expected", [
+    # read once: junk by default, reported with min_reads=1
+    ([[plate(100, "4253УБГ")]], {}, []),
+    ([[plate(100, "4253УБГ")]], {"min_reads": 1}, ["4253УБГ"]),
+    # text that never fits the grammar: only with report_unmatched
+    ([[plate(100, "ҮУ8УЛ", pattern=False)]] * 3, {}, []),
+    ([[plate(100, "ҮУ8УЛ", pattern=False)]] * 3, {"report_unmatched": True}, ["ҮУ8УЛ"]),
+])
+def test_junk_tracks_are_not_reported(frames, kw, expected):
+    assert [t.text for t in run(frames, **kw)] == expected
+
+
+def test_the_best_read_and_its_payload_are_kept():
+    frames = [[plate(100 + i, "4253УБГ", conf=c)] for i, c in enumerate([0.6, 0.95, 0.7])]
+    (track,) = run(frames)
+    assert track.best.confidence == 0.95 and track.payload == 1 and track.best_frame == 1
+
+
+def test_seen_reports_a_track_once_before_it_ends():
+    tracker = PlateTracker(seen=True, max_missed=1)
+    out = [t for i in range(4) for t in tracker.update(i, [plate(100, "4253УБГ")], stamp=i)]
+    assert [(t.text, t.ended, t.frames) for t in out] == [("4253УБГ", False, 2)]
+    out = [t for i in range(4, 7) for t in tracker.update(i, [], stamp=i)]
+    assert [(t.text, t.ended, t.frames) for t in out] == [("4253УБГ", True, 4)]
+
+
+@pytest.mark.parametrize("a, b, d", [("4253УБГ", "4253УБГ", 0), ("4253УБГ", "4258УБГ", 1),
+                                     ("4253УБГ", "253УБГ", 1), ("", "УБГ", 3)])
+def test_edit_distance(a, b, d):
+    assert edit_distance(a, b) == d
