@@ -55,6 +55,9 @@ Lean = Annotated[bool, typer.Option(
     "--lean", help="Kiosk profile: no memory kept between frames (lower peak RSS, same "
     "results; see the README's Deployment section).")]
 
+ReportUnmatched = Annotated[bool, typer.Option(
+    "--report-unmatched", help="Also report tracks whose text does not fit the plate grammar.")]
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Read Mongolian licence plates on small CPUs.")
 
@@ -120,6 +123,7 @@ def video(
     precision: Precision = AUTO,
     fp32: Fp32 = False,
     lean: Lean = False,
+    report_unmatched: ReportUnmatched = False,
 ) -> None:
     """Track plates through a video; one JSON line per plate track, its text voted."""
     precision = _precision(precision, fp32)
@@ -135,7 +139,7 @@ def video(
         lean_malloc()
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
                          precision=precision, lean=lean)
-    tracker = PlateTracker()
+    tracker = PlateTracker(report_unmatched=report_unmatched)
     frame_index = -1
     try:
         while True:
@@ -153,6 +157,68 @@ def video(
         capture.release()
     for track in tracker.finish():
         print(json.dumps(track.to_dict(), ensure_ascii=False), flush=True)
+
+
+@app.command()
+def watch(
+    config: Annotated[Path, typer.Argument(help="Watch configuration (TOML); see "
+                                           "deploy/watch.example.toml.")],
+    http: Annotated[str | None, typer.Option(
+        help="Serve the page of events here, HOST:PORT (e.g. 127.0.0.1:8090).")] = None,
+    report_unmatched: ReportUnmatched = False,
+    seen: Annotated[bool, typer.Option(
+        "--seen", help="Also an event when a vehicle is first read (for barriers).")] = False,
+) -> None:
+    """Read cameras and report one event per vehicle pass to the configured outputs.
+    Needs the watch extra: pip install "edge-alpr[watch]"."""
+    logging.getLogger("edge_alpr.watch").setLevel(logging.INFO)  # the event log, on stderr
+    from .watch.app import run
+
+    try:
+        code = run(str(config), http, report_unmatched, seen)
+    except (EdgeAlprError, ImportError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise typer.Exit(2 if isinstance(e, ValueError) else 1) from e
+    raise typer.Exit(code)
+
+
+@app.command()
+def reads(
+    db: Annotated[Path, typer.Argument(help="Reads log (SQLite) written by edge-alpr watch.")],
+    plate: Annotated[str, typer.Option(help="Plate or part of it (look-alikes folded).")] = "",
+    camera: Annotated[str, typer.Option(help="Camera name.")] = "",
+    since: Annotated[str, typer.Option(help="From this UTC time, ISO 8601.")] = "",
+    until: Annotated[str, typer.Option(help="Until this UTC time, ISO 8601.")] = "",
+    limit: Annotated[int, typer.Option(min=0, help="At most this many (0: all).")] = 100,
+    csv_out: Annotated[Path | None, typer.Option(
+        "--csv", help="Write CSV here ('-': stdout) instead of JSON lines; never overwrites.")
+    ] = None,
+) -> None:
+    """Query the reads log: JSON lines (newest first) or CSV (oldest first)."""
+    import csv
+    from dataclasses import replace
+
+    from .watch.readslog import CSV_COLUMNS, Query, ReadsLog
+
+    q = Query(plate=plate, camera=camera, since=since, until=until, limit=limit)
+    try:
+        log = ReadsLog(db, readonly=True)
+        if csv_out is None:
+            for event in log.query(replace(q, limit=limit or 10**9)):
+                print(json.dumps(event, ensure_ascii=False))
+            return
+        if str(csv_out) != "-" and csv_out.exists():
+            print(f"error: {csv_out} exists; not overwritten", file=sys.stderr)
+            raise typer.Exit(1)
+        with (open(csv_out, "x", newline="", encoding="utf-8") if str(csv_out) != "-"
+              else open(sys.stdout.fileno(), "w", newline="", encoding="utf-8",
+                        closefd=False)) as f:
+            writer = csv.writer(f)
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows(log.rows(q))
+    except EdgeAlprError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise typer.Exit(1) from e
 
 
 def _write_annotated(out: Path, path: Path, image: np.ndarray, plates: list[PlateResult],
