@@ -4,7 +4,7 @@
 
 The clip is an empty street (the sample scene with its plates painted over), then the scene
 with its two plates (``samples/scene.json``) zooming in as if the cars came closer while the
-view drifts sideways, then the empty street again. Played in a loop, each pass is one event
+view drifts sideways and once jumps, then the empty street again. Played in a loop, each pass is one event
 per plate. Writing H.264 needs the ``ffmpeg`` program; ``frames`` alone needs only OpenCV.
 """
 
@@ -26,9 +26,12 @@ FPS = 10
 # Seconds: empty street, approach, empty street.
 EMPTY_BEFORE, APPROACH, EMPTY_AFTER = 1.0, 4.0, 2.0
 # The approach: the camera's window on the scene shrinks from the whole frame to this width
-# (the plates grow 1.5x) while its centre drifts from START to END (scene pixels).
+# (the plates grow 1.5x) while its centre drifts from START to END (scene pixels). Half-way
+# the view jumps by JUMP (a camera on a pole shaken by a truck): the plates jump about one
+# plate width, and no box overlaps the one before.
 END_WIDTH = 1280
 START, END = (960.0, 540.0), (1130.0, 690.0)
+JUMP = (120.0, 0.0)
 
 
 def truth() -> list[dict]:
@@ -66,10 +69,11 @@ def frames() -> Iterator[np.ndarray]:
     for i in range(n):
         t = i / (n - 1)
         width = full * (END_WIDTH / full) ** t  # constant zoom speed
-        cx, cy = (START[k] + (END[k] - START[k]) * t for k in range(2))
+        cx, cy = (START[k] + (END[k] - START[k]) * t + (JUMP[k] if t >= 0.5 else 0.0)
+                  for k in range(2))
         yield _view(scene, cx, cy, width)
     for _ in range(int(EMPTY_AFTER * FPS)):
-        yield _view(empty, *END, END_WIDTH)
+        yield _view(empty, END[0] + JUMP[0], END[1] + JUMP[1], END_WIDTH)
 
 
 def write_h264(path: Path, repeat: int = 1) -> Path:
