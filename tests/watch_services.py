@@ -188,7 +188,8 @@ class Browser:
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
             pages = [t for t in json.load(r) if t["type"] == "page"]
-        self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=None)
+        self._connection = connect(pages[0]["webSocketDebuggerUrl"], max_size=None)
+        self.ws = self._connection.__enter__()
         self._id = 0
 
     def call(self, method: str, **params) -> dict:
@@ -222,8 +223,9 @@ class Browser:
         path.write_bytes(base64.b64decode(data))
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.ws.close()
+        if hasattr(self, "_connection"):
+            with contextlib.suppress(Exception):
+                self._connection.__exit__(None, None, None)
         stop(self.proc)
         self._profile.cleanup()
 
