@@ -43,6 +43,9 @@ from edge_alpr.pipeline import PlateReader
 from edge_alpr.segment import CROP_PAD
 
 from .conditions import SUITE, Condition, degrade_image
+from .data import DATA_DIR, split
+from .data import photos as all_photos
+from .gate_data import CHECKED_VAL, GATE_DIR, gate_split
 
 # Today's reader, the segmentation path; the others come with PlateReader(reader=...).
 SEGMENTS = "segments"
@@ -279,10 +282,6 @@ def to_json(report: Report) -> dict[str, Any]:
 def validation_data(gate: bool = True, photos: bool = True, limit: int | None = None
                     ) -> tuple[list[Photo], list[LabelledCrop], dict[str, Any]]:
     """The validation photos and gate crops, and where their labels come from."""
-    from .data import DATA_DIR, split
-    from .data import photos as all_photos
-    from .gate_data import CHECKED_VAL, GATE_DIR, gate_split
-
     val_photos = split(all_photos())[1][:limit] if photos else []
     crops: list[LabelledCrop] = []
     info: dict[str, Any] = {}
