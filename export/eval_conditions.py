@@ -25,6 +25,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class LabelledCrop:
     name: str
     image: np.ndarray  # gray uint8, the plate filling it
     text: str
+    layout: str  # ONE_ROW or TWO_ROW
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Miss:
     # "" when nothing was reported: on the photos both when the detector missed the plate and
     # when its read had fewer than the reader's min_chars characters (Score.found tells).
     read: str
+    layout: str
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,12 @@ class Score:
     found: int | None = None  # plates the detector found (photos only)
     false_positives: int | None = None  # detections matching no plate (photos only)
     misses: tuple[Miss, ...] = field(default=())
+    layouts: dict[str, int] = field(default_factory=dict)  # plates per layout
+
+    def by_layout(self) -> dict[str, dict[str, int]]:
+        """Plates and exact reads per layout."""
+        return {layout: {"plates": n, "exact": n - sum(m.layout == layout for m in self.misses)}
+                for layout, n in sorted(self.layouts.items())}
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"plates": self.plates, "exact": self.exact,
@@ -92,6 +101,7 @@ class Score:
         if self.found is not None:
             out |= {"found": self.found, "recall": _rate(self.found, self.plates),
                     "false_positives": self.false_positives}
+        out["by_layout"] = self.by_layout()
         out["misses"] = [vars(m) for m in self.misses]
         return out
 
@@ -161,8 +171,9 @@ def score_crops(reader: PlateReader, crops: Sequence[LabelledCrop], condition: C
         exact += read == c.text
         chars += _char_score(read, c.text)
         if read != c.text:
-            misses.append(Miss(c.name, c.text, read))
-    return Score(len(crops), exact, chars / max(len(crops), 1), misses=tuple(misses))
+            misses.append(Miss(c.name, c.text, read, c.layout))
+    return Score(len(crops), exact, chars / max(len(crops), 1), misses=tuple(misses),
+                 layouts=dict(Counter(c.layout for c in crops)))
 
 
 def score_photos(reader: PlateReader, photos: Sequence[Photo], condition: Condition,
@@ -179,9 +190,12 @@ def score_photos(reader: PlateReader, photos: Sequence[Photo], condition: Condit
     report = evaluate(reader, degraded)
     # evaluate names the degraded frame; the report names the photo.
     names = {d.name: p.name for d, p in zip(degraded, photos, strict=True)}
-    misses = tuple(Miss(names[m.image], m.truth, m.read) for m in report.misses if m.truth)
+    layout = {(p.name, pl.text): pl.layout for p in photos for pl in p.plates}
+    misses = tuple(Miss(names[m.image], m.truth, m.read, layout[names[m.image], m.truth])
+                   for m in report.misses if m.truth)
     return Score(report.plates, report.exact, report.char_accuracy,
-                 round(report.recall * report.plates), report.false_positives, misses)
+                 round(report.recall * report.plates), report.false_positives, misses,
+                 dict(Counter(pl.layout for p in photos for pl in p.plates)))
 
 
 def run_suite(readers: Sequence[str], conditions: Sequence[Condition],
@@ -291,7 +305,7 @@ def validation_data(gate: bool = True, photos: bool = True, limit: int | None = 
                           "plates": sum(len(p.plates) for p in val_photos)}
     if gate:
         val = gate_split()[1][:limit]
-        crops = [LabelledCrop(c.path.name, to_gray(read_image(c.path), c.path), c.text)
+        crops = [LabelledCrop(c.path.name, to_gray(read_image(c.path), c.path), c.text, c.layout)
                  for c in val]
         checked: set[str] = set()
         if CHECKED_VAL.is_file():

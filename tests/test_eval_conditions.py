@@ -45,7 +45,8 @@ def _rendered_crops() -> list[LabelledCrop]:
         layout = (ONE_ROW, TWO_ROW)[seed % 2]
         image, plate = render_plate_crop(np.random.default_rng(seed), layout=layout,
                                          scheme=SCHEMES[0])
-        out.append(LabelledCrop(f"{seed}.png", plate.box.crop(image).copy(), plate.text))
+        out.append(LabelledCrop(f"{seed}.png", plate.box.crop(image).copy(), plate.text,
+                                layout))
     return out
 
 
@@ -101,7 +102,13 @@ def test_the_json_holds_figures_parameters_and_misses(report):
     first = doc["results"][0]
     assert first["photos"]["recall"] == 1.0 and first["photos"]["exact_rate"] == 1.0
     assert first["photos"]["false_positives"] == 0
-    assert set(first["gate"]) == {"plates", "exact", "exact_rate", "char_accuracy", "misses"}
+    assert set(first["gate"]) == {"plates", "exact", "exact_rate", "char_accuracy", "by_layout",
+                                  "misses"}
+    assert first["photos"]["by_layout"] == {ONE_ROW: {"plates": 1, "exact": 1},
+                                            TWO_ROW: {"plates": 1, "exact": 1}}
+    by_layout = first["gate"]["by_layout"]
+    assert {k: v["plates"] for k, v in by_layout.items()} == {ONE_ROW: 4, TWO_ROW: 4}
+    assert sum(v["exact"] for v in by_layout.values()) == first["gate"]["exact"]
     assert "no-such-reader" in doc["unavailable"]
 
 
