@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .image import read_image
+from .batch import batch_settings, read_file, read_files
+from .image import read_gray
 from .models import AUTO, bundled_dir
 from .pipeline import PlateReader
 from .timing import StageClock
@@ -33,7 +34,7 @@ TOTAL = "total"
 _COLD_START = """
 import json, time
 t0 = time.perf_counter()
-from edge_alpr.image import read_image
+from edge_alpr.image import read_gray
 from edge_alpr.pipeline import PlateReader
 from edge_alpr.session import lean_malloc
 if {lean!r}:
@@ -41,7 +42,7 @@ if {lean!r}:
 reader = PlateReader(providers={providers!r}, threads={threads!r}, precision={precision!r},
                      lean={lean!r})
 t1 = time.perf_counter()
-image = read_image({image!r})
+image = read_gray({image!r})
 t2 = time.perf_counter()
 reader.read(image)
 t3 = time.perf_counter()
@@ -78,6 +79,21 @@ class ColdStart:
 
 
 @dataclass(frozen=True)
+class BatchStats:
+    """Files read as ``edge-alpr read`` reads them, decode included (start-up excluded)."""
+
+    files: int
+    workers: int
+    threads: int | None
+    seconds: float  # wall time, first file submitted to last result
+    failed: int
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files / self.seconds
+
+
+@dataclass(frozen=True)
 class BenchResult:
     images: tuple[str, ...]
     runs: int
@@ -88,6 +104,7 @@ class BenchResult:
     stages: Mapping[str, StageStats]  # STAGES, then TOTAL
     cold_start: ColdStart
     lean: bool = False  # lean sessions and lean_malloc (the kiosk profile)
+    batch: BatchStats | None = None  # with --files
 
     @property
     def fps(self) -> float:
@@ -105,6 +122,10 @@ class BenchResult:
             "cold_start": {"median_s": round(self.cold_start.median_s, 3),
                            "runs_s": [round(s, 3) for s in self.cold_start.runs_s],
                            "peak_rss_mib": round(self.cold_start.peak_rss_mib, 1)},
+            "batch": None if self.batch is None else {
+                "files": self.batch.files, "workers": self.batch.workers,
+                "threads": self.batch.threads, "seconds": round(self.batch.seconds, 3),
+                "files_per_s": round(self.batch.files_per_s, 2), "failed": self.batch.failed},
         }
 
 
@@ -162,16 +183,31 @@ def cold_start(image: str | Path, providers: Sequence[str], threads: int | None,
                      max(r["peak_bytes"] for r in runs) / 2**20)
 
 
+def bench_files(files: Sequence[Path], threads: int | None, providers: Sequence[str],
+                precision: str, lean: bool) -> BatchStats:
+    """Read ``files`` once as ``edge-alpr read`` does (its workers and threads unless
+    ``threads`` is given), after loading the reader and reading the first file untimed."""
+    workers, threads = batch_settings(len(files), None, threads)
+    reader = PlateReader(providers=tuple(providers), threads=threads, precision=precision,
+                         lean=lean)
+    read_file(reader, Path(files[0]))  # first-run allocations, as the other figures skip them
+    t0 = time.perf_counter()
+    failed = sum(r.error is not None for r in read_files(reader, files, workers))
+    return BatchStats(len(files), workers, threads, time.perf_counter() - t0, failed)
+
+
 def bench(images: Sequence[str | Path], runs: int, warmup: int, threads: int | None = None,
-          providers: Sequence[str] = ("cpu",), precision: str = AUTO, lean: bool = False
-          ) -> BenchResult:
-    """Time the pipeline's stages over ``images`` (decoded once, before timing), then the cold
-    start on the first image. ``lean`` applies to the cold start's fresh processes; in this one
-    it makes lean sessions only (malloc's settings are the caller's process's)."""
-    frames = [read_image(p) for p in images]
+          providers: Sequence[str] = ("cpu",), precision: str = AUTO, lean: bool = False,
+          files: Sequence[Path] | None = None) -> BenchResult:
+    """Time the pipeline's stages over ``images`` (decoded to grayscale once, before timing),
+    then the cold start on the first image, then, given ``files``, :func:`bench_files`.
+    ``lean`` applies to the cold start's fresh processes; in this one it makes lean sessions
+    only (malloc's settings are the caller's process's)."""
+    frames = [read_gray(p) for p in images]
     reader = PlateReader(providers=tuple(providers), threads=threads, precision=precision,
                          lean=lean)
     ms = time_frames(reader, frames, runs, warmup)
     return BenchResult(tuple(str(p) for p in images), runs, warmup, threads, tuple(providers),
                        reader.precisions, {k: summarize(v) for k, v in ms.items()},
-                       cold_start(images[0], providers, threads, precision, lean=lean), lean)
+                       cold_start(images[0], providers, threads, precision, lean=lean), lean,
+                       bench_files(files, threads, providers, precision, lean) if files else None)

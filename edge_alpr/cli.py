@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import numpy as np
 import typer
 
+from .batch import MAX_WORKERS, batch_settings, read_files
 from .errors import EdgeAlprError
-from .image import read_image
 from .inputs import expand
 from .models import AUTO, FP32, PRECISION_CHOICES
 from .pipeline import MIN_CHARS, PlateReader, PlateResult
-from .session import PROVIDERS, TRT_CACHE_ENV, lean_malloc
+from .session import PROVIDERS, TRT_CACHE_ENV, lean_malloc, reuse_malloc
+
+T = TypeVar("T")
 
 
 def _check_providers(names: list[str] | None) -> list[str] | None:
@@ -72,7 +74,12 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 def read(
     paths: Annotated[list[str], typer.Argument(help="Image files, directories or globs.")],
     json_lines: Annotated[bool, typer.Option("--json", help="One JSON line per image.")] = False,
-    threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
+    threads: Annotated[int | None, typer.Option(
+        min=1, help="Intra-op threads per model [default: 1 with several workers, else one "
+        "per core].")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Files decoded and read at once, sharing one reader [default: one per "
+        f"CPU, at most {MAX_WORKERS}].")] = None,
     provider: Providers = None,
     precision: Precision = AUTO,
     fp32: Fp32 = False,
@@ -81,32 +88,31 @@ def read(
         min=0, help="Report plates read as at least this many characters.")] = MIN_CHARS,
     lean: Lean = False,
 ) -> None:
-    """Read the plates in images. Exit code 0 when every image was read, 1 when some failed."""
+    """Read the plates in images, one line per image in input order. Exit code 0 when every
+    image was read, 1 when some failed."""
     precision = _precision(precision, fp32)
     files = list(expand(paths))
     if not files:
         raise typer.BadParameter("no input images", param_hint="PATHS")
-    if lean:
-        lean_malloc()
+    _set_malloc(lean)
+    workers, threads = batch_settings(len(files), workers, threads)
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
                          precision=precision, min_chars=min_chars, lean=lean)
     failed = 0
     taken = {p.resolve() for p in files}  # never write over an input
-    for path in _progress(files):
-        t0 = time.perf_counter()
-        try:
-            image = read_image(path)
-            plates = reader.read(image, source=path)
-        except EdgeAlprError as e:
+    reads = read_files(reader, files, workers, keep_images=out is not None)
+    for done in _progress(reads, len(files)):
+        if done.error is not None:
             failed += 1
-            _emit(json_lines, {"image": str(path), "error": str(e)})
+            _emit(json_lines, {"image": str(done.path), "error": done.error})
             continue
-        record = {"image": str(path), "width": image.shape[1], "height": image.shape[0],
-                  "plates": [p.to_dict() for p in plates],
-                  "ms": round((time.perf_counter() - t0) * 1e3, 1)}
+        record = {"image": str(done.path), "width": done.width, "height": done.height,
+                  "plates": [p.to_dict() for p in done.plates],
+                  "ms": round(done.seconds * 1e3, 1)}
         if out is not None:
             try:
-                record["annotated"] = str(_write_annotated(out, path, image, plates, taken))
+                record["annotated"] = str(_write_annotated(out, done.path, done.image,
+                                                           list(done.plates), taken))
             except OSError as e:
                 failed += 1
                 record["error"] = f"annotated copy not written: {e}"
@@ -135,8 +141,7 @@ def video(
     if not capture.isOpened():
         print(json.dumps({"source": source, "error": "cannot be opened as a video"}))
         raise typer.Exit(1)
-    if lean:
-        lean_malloc()
+    _set_malloc(lean)
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
                          precision=precision, lean=lean)
     tracker = PlateTracker(report_unmatched=report_unmatched)
@@ -358,9 +363,12 @@ def bench(
     fp32: Fp32 = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     lean: Lean = False,
+    folder: Annotated[Path | None, typer.Option(
+        "--files", help="Also read every image of this folder as `edge-alpr read` does (decode "
+        "included, default workers) and report files per second.")] = None,
 ) -> None:
     """Per-stage latency (p50/p95/mean), frames per second, cold start and peak memory.
-    Images are decoded once, before timing."""
+    Images are decoded once, before timing; --files adds a batch with decoding."""
     precision = _precision(precision, fp32)
     from .bench import STAGES, TOTAL, sample_frames
     from .bench import bench as run_bench
@@ -368,11 +376,13 @@ def bench(
     files = list(expand(images)) if images else sample_frames()
     if not files:
         raise typer.BadParameter("no input images", param_hint="IMAGES")
-    if lean:
-        lean_malloc()
+    batch = list(expand([str(folder)])) if folder is not None else None
+    if batch is not None and (not folder.is_dir() or not batch):
+        raise typer.BadParameter(f"{folder}: not a folder with images", param_hint="--files")
+    _set_malloc(lean)
     try:
         result = run_bench(files, runs, warmup, threads, tuple(provider or ("cpu",)), precision,
-                           lean)
+                           lean, batch)
     except EdgeAlprError as e:
         print(f"error: {e}", file=sys.stderr)
         raise typer.Exit(1) from e
@@ -389,18 +399,32 @@ def bench(
         print(f"{stage:13s} {s.p50_ms:8.2f} {s.p95_ms:8.2f} {s.mean_ms:8.2f}")
     cold = result.cold_start
     print(f"{result.fps:.1f} frames/s (median total)")
+    if result.batch is not None:
+        b = result.batch
+        print(f"{b.files_per_s:.1f} files/s reading {b.files} files as `read` does, decode "
+              f"included ({b.workers} worker(s), threads {b.threads or 'default'}, "
+              f"{b.seconds:.2f} s, {b.failed} failed)")
     print(f"cold start (import + load + first frame, median of {len(cold.runs_s)}): "
           f"{cold.median_s:.2f} s; peak RSS {cold.peak_rss_mib:.0f} MiB")
 
 
-def _progress(files: list[Path]):
-    """The files, with a progress bar on stderr when it is a terminal and the batch is long
+def _progress(items: Iterator[T], length: int) -> Iterator[T]:
+    """The items, with a progress bar on stderr when it is a terminal and the batch is long
     (stdout stays one line per image)."""
-    if len(files) < 10 or not sys.stderr.isatty():
-        yield from files
+    if length < 10 or not sys.stderr.isatty():
+        yield from items
         return
-    with typer.progressbar(files, label="reading", file=sys.stderr) as bar:
+    with typer.progressbar(items, length=length, label="reading", file=sys.stderr) as bar:
         yield from bar
+
+
+def _set_malloc(lean: bool) -> None:
+    """Many frames in this process: lean gives memory back after each, else it is kept for the
+    next (edge_alpr.session.lean_malloc, reuse_malloc)."""
+    if lean:
+        lean_malloc()
+    else:
+        reuse_malloc()
 
 
 def _emit(json_lines: bool, record: dict) -> None:
