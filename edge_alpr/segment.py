@@ -3,7 +3,10 @@
 Pure image processing (numpy and OpenCV); the classifier decides what each box shows, so
 extra boxes (emblem, ``MNG`` oval, bolts) are tolerated and a missed character is not.
 The thresholds were tuned on the training photos' plate crops and are measured by
-``python -m export.eval_segmentation``.
+``python -m export.eval_segmentation``. Plates with light ink (white on green, black or red)
+are segmented inverted (see :func:`segment`), and their characters cut inverted, so the
+classifier always sees dark ink on a light field; ``python -m export.eval_schemes`` measures
+them on rendered plates.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .alphabet import N_DIGITS, N_LETTERS
 from .errors import InvalidImageError
 from .image import to_gray
 from .rows import assign_rows
@@ -43,6 +47,22 @@ _MATE_HEIGHT = 1.25
 # Context kept around a character box when it is cut for the classifier, as a fraction of
 # its height on each side.
 _CHAR_MARGIN = 0.08
+# Ink polarity: the share of dark pixels (Otsu) in the middle of the crop (rows 0.2-0.8,
+# columns 0.1-0.9 of it), where the plate's field outweighs its ink. Measured on crops cut as
+# the runtime cuts them: the 52 annotated real plates 0.19-0.59 (median 0.33), 600 gate crops
+# 0.01-0.74 (median 0.34, p95 0.47), rendered dark-on-light 0.27-0.88 (p95 0.58), rendered
+# light-on-dark 0.48-0.86 (p5 0.57). Below the first bound the ink is dark, above the second
+# light; in between both are segmented and the one whose boxes look more like a plate's
+# characters wins (:func:`_plate_likeness`; on a tie, the side of the band's middle the share
+# is on). Bounds and likeness were chosen on 600 rendered plates (seed 11 of
+# export.eval_schemes' renderer) and 90 clean ones, with the constraint that every one of the
+# 52 annotated real plates (training and validation photos) stays dark.
+_DARK_SHARE_BOUNDS = (0.5, 0.7)
+# Characters of one row are alike in height: a box counts as a character when at least two
+# others of its row are within this fraction of its height.
+_ALIKE_HEIGHT = 0.15
+_EXTRA_BOX_COST = 0.5
+_PLATE_CHARS = N_DIGITS + N_LETTERS
 
 
 @dataclass(frozen=True)
@@ -96,11 +116,13 @@ class CharBoxes:
     """Character boxes of one plate crop, in reading order (top row first, left to right).
 
     ``boxes`` is (N, 4) float64 ``x0, y0, x1, y1`` in the crop's pixels; ``rows`` (N,) the
-    row of each box, 0 for the top (or only) row.
+    row of each box, 0 for the top (or only) row; ``light_ink`` whether the characters are
+    lighter than the plate (they are then cut inverted, see :func:`cut_chars`).
     """
 
     boxes: np.ndarray
     rows: np.ndarray
+    light_ink: bool = False
 
     def __post_init__(self) -> None:
         boxes = np.array(self.boxes, dtype=np.float64).reshape(-1, 4)
@@ -120,21 +142,46 @@ class CharBoxes:
     def __len__(self) -> int:
         return len(self.boxes)
 
+    def take(self, index: np.ndarray | list[int]) -> CharBoxes:
+        """The boxes at ``index`` (integer positions), same polarity."""
+        return CharBoxes(self.boxes[index], self.rows[index], self.light_ink)
+
     @property
     def n_rows(self) -> int:
         return int(self.rows.max()) + 1 if len(self.rows) else 0
 
 
-def binarize(crop: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """The crop resized to :data:`NORM_HEIGHT` and binarized (255 = dark ink), and the x and
-    y scale factors from crop to binary pixels."""
+def normalise(crop: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The crop in gray, resized to :data:`NORM_HEIGHT`, and the x and y scale factors from
+    crop to resized pixels."""
     gray = to_gray(crop, "plate crop")
     h, w = gray.shape
     if w > MAX_CROP_ASPECT * h or h > MAX_CROP_ASPECT * w:
         raise InvalidImageError("plate crop", f"shape {gray.shape} is too elongated for a plate")
     width = max(1, round(w * NORM_HEIGHT / h))
     interp = cv2.INTER_AREA if h > NORM_HEIGHT else cv2.INTER_CUBIC
-    gray = cv2.resize(gray, (width, NORM_HEIGHT), interpolation=interp)
+    return cv2.resize(gray, (width, NORM_HEIGHT), interpolation=interp), width / w, NORM_HEIGHT / h
+
+
+def dark_share(gray: np.ndarray) -> float:
+    """Share of the dark (Otsu) pixels in the middle of a normalised crop."""
+    h, w = gray.shape
+    middle = gray[int(0.2 * h):max(int(0.8 * h), int(0.2 * h) + 1),
+                  int(0.1 * w):max(int(0.9 * w), int(0.1 * w) + 1)]
+    t, _ = cv2.threshold(middle, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return float((middle <= t).mean())
+
+
+def binarize(crop: np.ndarray, light_ink: bool = False) -> tuple[np.ndarray, float, float]:
+    """The crop resized to :data:`NORM_HEIGHT` and binarized (255 = ink: dark ink, or light
+    ink when ``light_ink``), and the x and y scale factors from crop to binary pixels."""
+    gray, sx, sy = normalise(crop)
+    return _binarize(255 - gray if light_ink else gray), sx, sy
+
+
+def _binarize(gray: np.ndarray) -> np.ndarray:
+    """Binary (255 = dark ink) of a normalised crop."""
+    width = gray.shape[1]
     # Shadow removal: the background is the median of the slightly dilated (ink-thinned)
     # image; the inverted difference from it leaves ink dark on an even light field.
     small = cv2.resize(cv2.dilate(gray, _SQUARE3), (max(1, width // _BACKGROUND_SHRINK),
@@ -144,7 +191,7 @@ def binarize(crop: np.ndarray) -> tuple[np.ndarray, float, float]:
     flat = cv2.normalize(255 - cv2.absdiff(gray, background), None, 0, 255, cv2.NORM_MINMAX)
     flat = cv2.createCLAHE(_CLAHE_CLIP, _CLAHE_GRID).apply(flat)
     _, binary = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    return binary, width / w, NORM_HEIGHT / h
+    return binary
 
 
 def find_components(binary: np.ndarray, params: SegmentParams = DEFAULT_PARAMS) -> np.ndarray:
@@ -271,35 +318,70 @@ def _split(mask: np.ndarray, x0: int, y0: int, erosions: int, p: SegmentParams,
     return out
 
 
-def order_chars(boxes: np.ndarray, params: SegmentParams = DEFAULT_PARAMS) -> CharBoxes:
+def order_chars(boxes: np.ndarray, params: SegmentParams = DEFAULT_PARAMS,
+                light_ink: bool = False) -> CharBoxes:
     """Drop boxes much smaller than the plate's typical character, group the rest into rows
     and sort them in reading order."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if len(boxes) == 0:
-        return CharBoxes.empty()
+        return CharBoxes(np.zeros((0, 4)), np.zeros(0, np.int64), light_ink)
     heights = boxes[:, 3] - boxes[:, 1]
     boxes = boxes[heights >= params.min_relative_height * np.median(heights)]
     cx, cy = (boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2
     rows = assign_rows(cx, cy, boxes[:, 3] - boxes[:, 1])
     order = np.lexsort((cx, rows))
-    return CharBoxes(boxes[order], rows[order])
+    return CharBoxes(boxes[order], rows[order], light_ink)
+
+
+def _plate_likeness(chars: CharBoxes) -> tuple[float, int]:
+    """How much ``chars`` look like a plate's characters, for comparing two segmentations:
+    the boxes with two row mates alike in height (up to a plate's count) less half a point
+    per box beyond that count, then the fewest boxes beyond it. The wrong polarity finds
+    counters, gaps and clutter: many boxes of many heights."""
+    h = chars.boxes[:, 3] - chars.boxes[:, 1]
+    alike = ((chars.rows[:, None] == chars.rows[None, :])
+             & (np.abs(h[:, None] - h[None, :]) <= _ALIKE_HEIGHT * h[:, None])).sum(axis=1)
+    extra = max(0, len(chars) - _PLATE_CHARS)
+    return (min(int((alike >= 3).sum()), _PLATE_CHARS) - _EXTRA_BOX_COST * extra,
+            -abs(len(chars) - _PLATE_CHARS))
 
 
 def segment(crop: np.ndarray, params: SegmentParams = DEFAULT_PARAMS) -> CharBoxes:
     """Character boxes of a plate crop (gray or BGR, any size, cut with :data:`CROP_PAD`)
-    in the crop's pixels and reading order. No characters found is an empty result."""
-    binary, sx, sy = binarize(crop)
+    in the crop's pixels and reading order. No characters found is an empty result.
+
+    The ink's polarity is judged from the crop's share of dark pixels (:func:`dark_share`);
+    where that is unclear, both are segmented and the one that looks more like a plate's
+    characters is kept.
+    """
+    gray, sx, sy = normalise(crop)
+    share = dark_share(gray)
+    lo, hi = _DARK_SHARE_BOUNDS
+    if share < lo or share > hi:
+        return _segment(gray, sx, sy, params, share > hi)
+    # Equally plate-like: the side of the band's middle the share is on decides.
+    lean = share - (lo + hi) / 2
+    return max((_segment(gray, sx, sy, params, light_ink) for light_ink in (False, True)),
+               key=lambda c: (*_plate_likeness(c), lean if c.light_ink else -lean))
+
+
+def _segment(gray: np.ndarray, sx: float, sy: float, params: SegmentParams,
+             light_ink: bool) -> CharBoxes:
+    binary = _binarize(255 - gray if light_ink else gray)
     boxes = find_components(binary, params) / np.array([sx, sy, sx, sy])
-    return order_chars(boxes, params)
+    return order_chars(boxes, params, light_ink)
 
 
 def cut_chars(crop: np.ndarray, chars: CharBoxes, height: int, width: int) -> np.ndarray:
     """The classifier's input: each character box cut from the crop, contrast stretched to
     0-255, scaled to fit ``height`` × ``width`` keeping its aspect, centred, edges replicated.
 
+    Light ink (``chars.light_ink``) is cut inverted: the classifier sees dark on light.
     Returns (N, height, width) uint8. The size comes from the character model.
     """
     gray = to_gray(crop, "plate crop")
+    if chars.light_ink:
+        gray = 255 - gray
     if height < 1 or width < 1:
         raise ValueError(f"bad character size {height}×{width}")
     out = np.empty((len(chars), height, width), np.uint8)

@@ -58,7 +58,7 @@ def label_components(boxes: np.ndarray, truth: Sequence[CharBox]) -> list[str | 
 def _labelled(crop: np.ndarray, chars: CharBoxes, labels: list[str | None]
               ) -> tuple[np.ndarray, np.ndarray]:
     keep = [i for i, lb in enumerate(labels) if lb is not None]
-    kept = CharBoxes(chars.boxes[keep], chars.rows[keep])
+    kept = chars.take(keep)
     images = cut_chars(crop, kept, CHAR_HEIGHT, CHAR_WIDTH)
     return images, np.array([CLASSES.index(labels[i]) for i in keep], np.int64)
 

@@ -279,3 +279,24 @@ def test_binarize_scales_to_the_normalised_height():
     assert binary.shape == (NORM_HEIGHT, round(150 * NORM_HEIGHT / 45))
     assert sy == NORM_HEIGHT / 45 and sx == pytest.approx(sy, rel=0.01)
     assert set(np.unique(binary)) <= {0, 255}
+
+
+@pytest.mark.parametrize("texts, w, h", [(["4253 918"], 300, 90), (["4253", "9187"], 160, 130)])
+def test_light_ink_is_segmented_like_its_dark_twin(texts, w, h):
+    """White-on-green/black/red plates: the same boxes as the same plate in dark ink, flagged
+    light, and cut for the classifier as dark on light."""
+    image, _ = plate(texts, w, h)
+    dark, light = segment(image), segment(255 - image)
+    assert not dark.light_ink and light.light_ink
+    assert len(dark) >= 5
+    np.testing.assert_allclose(light.boxes, dark.boxes, atol=1.0)
+    assert light.rows.tolist() == dark.rows.tolist()
+    cut_dark = cut_chars(image, dark, 36, 20).astype(int)
+    cut_light = cut_chars(255 - image, light, 36, 20).astype(int)
+    assert np.abs(cut_dark - cut_light).mean() < 8  # the same crops, not their negatives
+
+
+def test_char_boxes_keep_their_polarity_when_taken():
+    chars = CharBoxes(np.array([[0.0, 0, 2, 3], [4, 0, 6, 3]]), np.array([0, 0]), light_ink=True)
+    part = chars.take([1])
+    assert part.light_ink and part.boxes.tolist() == [[4, 0, 6, 3]]

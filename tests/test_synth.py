@@ -12,7 +12,7 @@ from edge_alpr.geometry import Box
 from export.synth.backgrounds import synthetic_background
 from export.synth.crop import paste_flat, render_plate_crop
 from export.synth.degrade import degrade
-from export.synth.glyphs import FAMILIES, FontSpec, aspect, render_glyph
+from export.synth.glyphs import FAMILIES, STEM_RATIO, FontSpec, aspect, render_glyph
 from export.synth.plate import INK_THRESHOLD, SCHEMES, render_plate
 from export.synth.text import check_text, random_text
 
@@ -227,8 +227,8 @@ def test_plate_shapes_of_lambda_de_ze_and_one(family):
 @pytest.mark.parametrize("bold,round_ends", [(-4.0, False), (6.0, False), (0.0, True)])
 def test_weight_and_stroke_ends_vary(bold, round_ends):
     fam = FAMILIES[0]
-    base = FontSpec(fam.name, fam.files[0], 700.0, None, 1.0)
-    varied = FontSpec(fam.name, fam.files[0], 700.0, None, 1.0, bold, round_ends)
+    base = FontSpec(fam.name, fam.files[0], 450.0, None, 1.0)
+    varied = FontSpec(fam.name, fam.files[0], 450.0, None, 1.0, bold, round_ends)
     a, b = (render_glyph("Н", s, 96, 60) for s in (base, varied))
     ink_a, ink_b = (a >= INK_THRESHOLD).mean(), (b >= INK_THRESHOLD).mean()
     if bold > 0:
@@ -240,6 +240,15 @@ def test_weight_and_stroke_ends_vary(bold, round_ends):
             return float(np.mean([g[:3, :3], g[:3, -3:], g[-3:, :3], g[-3:, -3:]]))
 
         assert corners(b) < corners(a) - 0.1
+
+
+def test_stroke_growth_stays_within_the_plates_stem_ratio():
+    """The heaviest font grown further is held at the heaviest stems seen on plates."""
+    fam = FAMILIES[0]
+    heavy = FontSpec(fam.name, fam.files[0], 750.0, None, 1.0, bold=6.0)
+    glyph = render_glyph("I", heavy, 114, round(aspect("I", heavy) * 114))
+    stem = np.median((glyph >= INK_THRESHOLD).sum(axis=1))
+    assert stem / 114 <= STEM_RATIO[1] + 0.02
 
 
 def test_dark_on_light_dominates_and_light_on_dark_renders():

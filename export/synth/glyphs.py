@@ -21,6 +21,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 # Glyphs are drawn this large once and then resized, so small plates still get smooth edges.
 _DRAW_SIZE = 160
+# Stem width over cap height on real plates (gate crops and photos, by eye on the contact
+# sheets): about 0.13-0.17, worn or small plates down to 0.08. The packaged fonts span
+# 0.09 (Oswald 300) to 0.21 (Roboto Condensed 750); weight changes are kept inside this.
+STEM_RATIO = (0.08, 0.19)
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def random_font(rng: np.random.Generator) -> FontSpec:
     # The shape variants come from a child stream, so the plate's other draws (layout, colours,
     # degradations) stay those of the same seed before the variants existed.
     shapes = rng.spawn(1)[0]
-    bold = float(round(shapes.uniform(-4, 6)))
+    bold = float(round(np.clip(shapes.normal(0.5, 1.5), -4, 3)))  # most plates: medium-bold
     flags = shapes.random(5) < (0.3, 0.7, 0.15, 0.2, 0.7)
     return FontSpec(fam.name, file, wght, wdth, width_scale, bold, *(bool(f) for f in flags))
 
@@ -238,17 +242,27 @@ def _plate_ink(text: str, family: str, file: str, wght: float | None, wdth: floa
     return glyph
 
 
+def _bold(spec: FontSpec) -> int:
+    """The spec's stroke growth, limited so that stems stay within the plates' range of
+    stroke width over cap height."""
+    cap = _draw_text("I", spec.family, spec.file, spec.wght, spec.wdth).shape[0]
+    stem = _stem(spec.family, spec.file, spec.wght, spec.wdth)
+    lo, hi = STEM_RATIO
+    return int(np.clip(spec.bold, np.ceil((lo * cap - stem) / 2), np.floor((hi * cap - stem) / 2)))
+
+
 @lru_cache(maxsize=4096)
 def _ink(text: str, spec: FontSpec) -> np.ndarray:
     """Coverage (uint8) of ``text`` drawn large, cropped to its ink, with the spec's stroke
     weight and ends."""
     a = _plate_ink(text, spec.family, spec.file, spec.wght, spec.wdth, spec.flat_ze,
                    spec.flat_three, spec.square_de, spec.open_four)
-    if spec.bold:
-        r = abs(spec.bold)
+    bold = _bold(spec)
+    if bold:
+        r = abs(bold)
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * int(r) + 1, 2 * int(r) + 1))
         a = cv2.copyMakeBorder(a, int(r), int(r), int(r), int(r), cv2.BORDER_CONSTANT, value=0)
-        a = cv2.dilate(a, k) if spec.bold > 0 else cv2.erode(a, k)
+        a = cv2.dilate(a, k) if bold > 0 else cv2.erode(a, k)
     if spec.round_ends:
         sigma = max(1.0, 0.18 * _stroke(a))
         m = int(np.ceil(3 * sigma))  # blur into empty margins, not mirrored ink
