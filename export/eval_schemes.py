@@ -26,6 +26,7 @@ from edge_alpr.models import CHARS, INT8, bundled_model
 from edge_alpr.pipeline import read_plate
 from edge_alpr.recognizer import Recognizer
 from edge_alpr.segment import CROP_PAD, segment
+from edge_alpr.session import OnnxModel
 
 from .eval_segmentation import MIN_IOU
 from .synth.crop import render_plate_crop
@@ -69,7 +70,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=5)
     args = ap.parse_args()
     cv2.setNumThreads(1)
-    recognizer = Recognizer(bundled_model(CHARS, INT8).path, threads=1)
+    recognizer = Recognizer(OnnxModel(bundled_model(CHARS, INT8).path, threads=1))
     for scheme in SCHEMES:
         for layout in (ONE_ROW, TWO_ROW):
             s = score(scheme.name, layout, args.plates, args.seed, recognizer)

@@ -11,6 +11,7 @@ from edge_alpr.models import CHARS, INT8, bundled_model
 from edge_alpr.pipeline import read_plate
 from edge_alpr.recognizer import Recognizer
 from edge_alpr.segment import CROP_PAD, segment
+from edge_alpr.session import OnnxModel
 from export.synth.plate import PLATE_MM, SCHEMES, ColorScheme, RenderedPlate, render_plate
 
 # Plate widths in pixels as in the 1920×1080 photos: a near one-row plate, a two-row one.
@@ -20,7 +21,7 @@ TEXTS = ("4253УБГ", "9081ХӨР", "7716УНЕ")
 
 @pytest.fixture(scope="module")
 def recognizer() -> Recognizer:
-    return Recognizer(bundled_model(CHARS, INT8).path, threads=1)
+    return Recognizer(OnnxModel(bundled_model(CHARS, INT8).path, threads=1))
 
 
 def on_car(plate_image: np.ndarray) -> tuple[np.ndarray, Box]:
