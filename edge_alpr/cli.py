@@ -408,6 +408,58 @@ def bench(
           f"{cold.median_s:.2f} s; peak RSS {cold.peak_rss_mib:.0f} MiB")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")
+                    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    threads: Annotated[int, typer.Option(
+        min=1, help="Frames read at once, by threads sharing one reader.")] = 2,
+    queue: Annotated[int, typer.Option(
+        min=0, help="Requests that may wait for a thread; beyond them: 503 + Retry-After.")
+    ] = 8,
+    max_body: Annotated[float, typer.Option(
+        "--max-body", min=0.001, help="Largest request body, MB; larger: 413.")] = 10.0,
+    token: Annotated[str | None, typer.Option(
+        envvar="EDGE_ALPR_TOKEN", help="Require 'Authorization: Token TOKEN' (all but "
+        "/healthz).")] = None,
+    provider: Providers = None,
+    lean: Lean = False,
+    ray: Annotated[bool, typer.Option(
+        "--ray", help="Run as a Ray Serve deployment (the ray extra).")] = False,
+    replicas: Annotated[int, typer.Option(min=1, help="Ray Serve replicas.")] = 1,
+    ray_address: Annotated[str | None, typer.Option(
+        help="Ray cluster to join (default: start a local one).")] = None,
+) -> None:
+    """HTTP plate reading: edge-alpr's API, the CodeProject.AI ALPR API and the Plate
+    Recognizer Snapshot API (README, "HTTP service"). Needs the serve extra."""
+    try:
+        from .service.app import MIB, ServiceConfig
+    except ImportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise typer.Exit(1) from e
+    if lean:
+        lean_malloc()
+    config = ServiceConfig(workers=threads, queue=queue, max_body=round(max_body * MIB),
+                           token=token, reader_options={
+                               "providers": tuple(provider or ("cpu",)), "lean": lean})
+    try:
+        if ray:
+            from .service.ray_serve import run_ray
+
+            run_ray(config, host, port, replicas, ray_address)
+        else:
+            from .service.server import serve as run_server
+
+            run_server(config, host, port)
+    except ImportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise typer.Exit(1) from e
+    except EdgeAlprError as e:
+        print(f"error: {e}", file=sys.stderr)
+        raise typer.Exit(1) from e
+
+
 def _progress(items: Iterator[T], length: int) -> Iterator[T]:
     """The items, with a progress bar on stderr when it is a terminal and the batch is long
     (stdout stays one line per image)."""

@@ -16,6 +16,10 @@ from .errors import InvalidImageError
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 
 
+# What the reader reads, decoded straight from the file (see read_gray).
+GRAY = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Decode an image file as stored (any depth and channel count); errors name the file."""
     return _decode(path, cv2.IMREAD_UNCHANGED)
@@ -26,7 +30,7 @@ def read_gray(path: str | Path) -> np.ndarray:
     the file. A third of the time of a colour decode for a 1080p JPEG (the decoder skips the
     colour planes). Orientation tags are ignored, as :func:`read_image` ignores them, so boxes
     fit both."""
-    return _decode(path, cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION)
+    return _decode(path, GRAY)
 
 
 def _decode(path: str | Path, flags: int) -> np.ndarray:
@@ -35,14 +39,22 @@ def _decode(path: str | Path, flags: int) -> np.ndarray:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as e:
         raise InvalidImageError(path, f"cannot be read ({e.strerror or e})") from e
-    if data.size == 0:
-        raise InvalidImageError(path, "empty file")
+    return decode_image(data, path, flags)
+
+
+def decode_image(data: bytes | np.ndarray, source: str | Path | None = None,
+                 flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    """Decode an encoded image (JPEG, PNG, ... bytes) with OpenCV's ``flags`` (as stored by
+    default, :data:`GRAY` for what the reader reads); ``source`` names it in errors."""
+    buffer = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray)) else data
+    if buffer.size == 0:
+        raise InvalidImageError(source, "empty file")
     try:
-        image = cv2.imdecode(data, flags)
+        image = cv2.imdecode(buffer, flags)
     except cv2.error as e:  # a header OpenCV refuses outright (e.g. an absurd size)
-        raise InvalidImageError(path, f"not a decodable image ({e.err})") from e
+        raise InvalidImageError(source, f"not a decodable image ({e.err})") from e
     if image is None:
-        raise InvalidImageError(path, "not a decodable image (corrupt, truncated or not an "
+        raise InvalidImageError(source, "not a decodable image (corrupt, truncated or not an "
                                 "image format)")
     return image
 
