@@ -17,6 +17,7 @@ from .errors import EdgeAlprError
 from .inputs import expand
 from .models import AUTO, FP32, PRECISION_CHOICES
 from .pipeline import MIN_CHARS, PlateReader, PlateResult
+from .records import image_record
 from .session import PROVIDERS, TRT_CACHE_ENV, lean_malloc, reuse_malloc
 
 T = TypeVar("T")
@@ -106,9 +107,8 @@ def read(
             failed += 1
             _emit(json_lines, {"image": str(done.path), "error": done.error})
             continue
-        record = {"image": str(done.path), "width": done.width, "height": done.height,
-                  "plates": [p.to_dict() for p in done.plates],
-                  "ms": round(done.seconds * 1e3, 1)}
+        record = image_record(str(done.path), done.width, done.height, done.plates,
+                              done.seconds)
         if out is not None:
             try:
                 record["annotated"] = str(_write_annotated(out, done.path, done.image,

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from .pipeline import PlateResult
 
 
-def image_record(image: str | None, frame: np.ndarray, plates: Sequence[PlateResult],
+def image_record(image: str | None, width: int, height: int, plates: Sequence[PlateResult],
                  seconds: float) -> dict[str, Any]:
-    """``image`` names the source (a path, an upload's file name, or None when it has none)."""
-    return {"image": image, "width": int(frame.shape[1]), "height": int(frame.shape[0]),
+    """``image`` names the source (a path, an upload's file name, or None when it has none);
+    ``seconds`` is the time it took, decoding included."""
+    return {"image": image, "width": int(width), "height": int(height),
             "plates": [p.to_dict() for p in plates], "ms": round(seconds * 1e3, 1)}

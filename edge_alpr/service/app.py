@@ -129,7 +129,8 @@ class PlateService:
         with self.queue.admit():
             upload = await edge_upload(request, self.config.max_body)
             done = await self.read(upload, min_chars)
-        return JSONResponse(image_record(upload.filename, done.frame, done.plates,
+        height, width = done.frame.shape[:2]
+        return JSONResponse(image_record(upload.filename, width, height, done.plates,
                                          done.process_s))
 
     async def codeproject(self, request: Request) -> Response:
