@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from dataclasses import asdict
 from typing import Any
 
@@ -86,11 +87,20 @@ def run_ray(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8080,
     """``edge-alpr serve --ray``: join (or start) a Ray cluster, deploy, serve until Ctrl-C."""
     import ray
 
+    # SIGTERM (systemd, kill) ends the service like Ctrl-C: the deployment is deleted and a
+    # Ray started here is shut down with it, rather than left running without its driver.
+    signal.signal(signal.SIGTERM, _interrupt)
     ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
     try:
         serve.start(http_options={"host": host, "port": port})
         serve.run(application(config, replicas), name=DEPLOYMENT, route_prefix="/",
                   blocking=True)
+    except KeyboardInterrupt:
+        pass
     finally:
         serve.shutdown()
         ray.shutdown()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,298 @@
+"""Load on the HTTP service: requests/s, latency percentiles and errors with C concurrent
+clients, for the plain server (1 and 2 reading threads) and Ray Serve (1 and 2 replicas),
+against ``PlateReader.read`` in one process with no HTTP at all.
+
+    python -m benchmarks.serve_load [--rounds 3] [--requests 120] [--clients 2] [image ...]
+
+Loopback only (127.0.0.1), bounded: each measurement stops after ``--requests`` requests or
+``--seconds`` seconds, whichever comes first. Every configuration runs in a fresh process
+(servers started with ``edge-alpr serve``), in an order rotated each round so that a slow
+minute of this shared host falls on all of them; the table gives the median over the rounds
+and the ratio to the in-process baseline of the same round. Clients post real frames (the
+bundled sample by default) as CodeProject.AI clients do, a multipart file part ``upload``,
+over keep-alive connections; a response that is not a 200 with the frame's plates is an error.
+
+The baseline is what one process gets from ``PlateReader.read`` on the same JPEG frames,
+decoding included (as ``read(path)`` does): one reader (``threads=1``) shared by C threads,
+the fastest in-process setting on this 2-core host (toolchain notes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from edge_alpr.bench import sample_frames
+
+HOST = "127.0.0.1"  # never anything but loopback
+WARMUP_PER_CLIENT = 3
+START_TIMEOUT_S = 120
+
+_BASELINE = """
+import json, sys, threading, time
+from edge_alpr.image import decode_image
+from edge_alpr.pipeline import PlateReader
+frames = [open(p, "rb").read() for p in {images!r}]
+reader = PlateReader(threads=1)
+for data in frames:
+    reader.read(decode_image(data))
+count, deadline = {requests!r}, time.perf_counter() + {seconds!r}
+lock, taken, lat = threading.Lock(), [0], []
+def client(i):
+    while True:
+        with lock:
+            if taken[0] >= count or time.perf_counter() > deadline:
+                return
+            n = taken[0]; taken[0] += 1
+        t0 = time.perf_counter()
+        reader.read(decode_image(frames[n % len(frames)]))
+        with lock:
+            lat.append(time.perf_counter() - t0)
+threads = [threading.Thread(target=client, args=(i,)) for i in range({clients!r})]
+t0 = time.perf_counter()
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps({{"wall_s": time.perf_counter() - t0, "latencies_s": lat}}))
+"""
+
+
+@dataclass
+class Config:
+    name: str
+    kind: str  # "baseline", "server" or "ray"
+    count: int  # reading threads (server) or replicas (ray)
+
+
+@dataclass
+class Run:
+    config: str
+    round: int
+    ok: int
+    errors: int
+    wall_s: float
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    load: tuple[float, float, float]
+    error_samples: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _percentiles(latencies_s: list[float]) -> tuple[float, float, float]:
+    if not latencies_s:
+        return (float("nan"),) * 3
+    p = np.percentile(np.array(latencies_s) * 1e3, [50, 95, 99])
+    return float(p[0]), float(p[1]), float(p[2])
+
+
+def run_baseline(images: list[str], clients: int, requests: int, seconds: float,
+                 round_: int) -> Run:
+    code = _BASELINE.format(images=images, requests=requests, seconds=seconds, clients=clients)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=seconds + START_TIMEOUT_S).stdout
+    result = json.loads(out.splitlines()[-1])
+    lat = result["latencies_s"]
+    return Run("PlateReader.read in-process", round_, len(lat), 0, result["wall_s"],
+               len(lat) / result["wall_s"], *_percentiles(lat), os.getloadavg())
+
+
+def start_server(config: Config, port: int) -> subprocess.Popen:
+    args = [sys.executable, "-m", "edge_alpr.cli", "serve", "--host", HOST, "--port",
+            str(port)]
+    if config.kind == "ray":
+        args += ["--ray", "--replicas", str(config.count), "--threads", "1"]
+    else:
+        args += ["--threads", str(config.count)]
+    # Its own session: whatever it starts (Ray's daemons) can be signalled as a group.
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def wait_ready(proc: subprocess.Popen, base: str, replicas: int) -> None:
+    """Until /healthz answers (and, for Ray, every replica has answered it)."""
+    import requests
+
+    seen: set[str] = set()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: "
+                               f"{proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+        try:
+            seen.add(requests.get(base + "/healthz", timeout=5).json()["instance"])
+            if len(seen) >= replicas:
+                return
+        except (requests.RequestException, ValueError, KeyError):
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"server not ready after {START_TIMEOUT_S} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    except ProcessLookupError:
+        pass
+    # Ray's daemons may outlive the driver by a moment; they are in its session.
+    for _ in range(50):
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+
+
+def load(base: str, frames: list[bytes], expected: list[list[str]], clients: int,
+         requests_: int, seconds: float, path: str) -> tuple[list[float], int, float, list[str]]:
+    """``clients`` threads, each with a keep-alive session, until ``requests_`` were sent or
+    ``seconds`` passed. Returns latencies of good responses, errors, wall time, samples."""
+    import requests
+
+    lock = threading.Lock()
+    taken = [0]
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    def client() -> None:
+        with requests.Session() as session:
+            for i in range(WARMUP_PER_CLIENT):
+                session.post(base + path, files={"upload": frames[i % len(frames)]}, timeout=60)
+            barrier.wait()
+            deadline = time.perf_counter() + seconds
+            while True:
+                with lock:
+                    if taken[0] >= requests_ or time.perf_counter() > deadline:
+                        return
+                    n = taken[0]
+                    taken[0] += 1
+                t0 = time.perf_counter()
+                try:
+                    r = session.post(base + path, files={"upload": frames[n % len(frames)]},
+                                     timeout=60)
+                    good = r.status_code == 200 and sorted(
+                        p["plate"] for p in r.json()["predictions"]) == expected[
+                        n % len(frames)]
+                    problem = "" if good else f"{r.status_code} {r.text[:200]}"
+                except requests.RequestException as e:
+                    problem = f"{type(e).__name__}: {e}"
+                elapsed = time.perf_counter() - t0
+                with lock:
+                    if problem:
+                        errors.append(problem)
+                    else:
+                        latencies.append(elapsed)
+
+    barrier = threading.Barrier(clients + 1)
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()  # every client warmed up: the clock starts now
+    t0 = time.perf_counter()
+    for t in threads:
+        t.join()
+    return latencies, len(errors), time.perf_counter() - t0, errors[:3]
+
+
+def run_server(config: Config, frames: list[bytes], expected: list[list[str]], clients: int,
+               requests_: int, seconds: float, round_: int, path: str) -> Run:
+    port = _free_port()
+    base = f"http://{HOST}:{port}"
+    proc = start_server(config, port)
+    try:
+        wait_ready(proc, base, config.count if config.kind == "ray" else 1)
+        lat, errors, wall, samples = load(base, frames, expected, clients, requests_, seconds,
+                                          path)
+    finally:
+        stop_server(proc)
+    return Run(config.name, round_, len(lat), errors, wall, len(lat) / wall,
+               *_percentiles(lat), os.getloadavg(), samples)
+
+
+def expected_plates(images: list[str]) -> list[list[str]]:
+    from edge_alpr.pipeline import PlateReader
+
+    reader = PlateReader(threads=1)
+    return [sorted(p.text for p in reader.read(i)) for i in images]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("images", nargs="*", help="default: the bundled sample frames")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=120, help="per measurement")
+    parser.add_argument("--seconds", type=float, default=60.0, help="per measurement, at most")
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--path", default="/v1/vision/alpr")
+    parser.add_argument("--no-ray", action="store_true", help="plain server only")
+    parser.add_argument("--out", type=Path, help="write every run as JSON here")
+    args = parser.parse_args()
+    images = args.images or [str(p) for p in sample_frames()]
+    frames = [Path(p).read_bytes() for p in images]
+    expected = expected_plates(images)
+    configs = [Config("PlateReader.read in-process", "baseline", args.clients),
+               Config("server, 1 thread", "server", 1), Config("server, 2 threads", "server", 2)]
+    if not args.no_ray:
+        configs += [Config("Ray Serve, 1 replica", "ray", 1),
+                    Config("Ray Serve, 2 replicas", "ray", 2)]
+    runs: list[Run] = []
+    for r in range(args.rounds):
+        order = configs[r % len(configs):] + configs[:r % len(configs)]
+        for config in order:
+            if config.kind == "baseline":
+                run = run_baseline(images, args.clients, args.requests, args.seconds, r)
+            else:
+                run = run_server(config, frames, expected, args.clients, args.requests,
+                                 args.seconds, r, args.path)
+            runs.append(run)
+            print(f"round {r} {run.config}: {run.rps:.1f} req/s, p50 {run.p50_ms:.1f} ms, "
+                  f"p99 {run.p99_ms:.1f} ms, {run.errors} errors, load {run.load[0]:.2f}",
+                  file=sys.stderr, flush=True)
+    if args.out:
+        args.out.write_text(json.dumps([asdict(r) for r in runs], indent=1))
+    print(table(configs, runs, args.clients))
+
+
+def table(configs: list[Config], runs: list[Run], clients: int) -> str:
+    base = {r.round: r.rps for r in runs if r.config == configs[0].name}
+    lines = [f"| configuration ({clients} clients) | req/s | vs in-process | p50 ms | p95 ms | "
+             "p99 ms | p99/p50 | errors | load avg (1 min) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for c in configs:
+        mine = [r for r in runs if r.config == c.name]
+        med = lambda xs: statistics.median(xs)  # noqa: E731
+        ratio = med([r.rps / base[r.round] for r in mine])
+        lines.append(
+            f"| {c.name} | {med([r.rps for r in mine]):.1f} | {ratio:.2f} | "
+            f"{med([r.p50_ms for r in mine]):.1f} | {med([r.p95_ms for r in mine]):.1f} | "
+            f"{med([r.p99_ms for r in mine]):.1f} | "
+            f"{med([r.p99_ms / r.p50_ms for r in mine]):.2f} | "
+            f"{sum(r.errors for r in mine)} | "
+            f"{min(r.load[0] for r in mine):.2f}-{max(r.load[0] for r in mine):.2f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
