@@ -20,6 +20,10 @@ from typing import Any
 
 from .app import MIB, ServiceConfig, build_app
 
+# Ray reports usage statistics to its makers unless told not to: the service talks to nobody
+# but its clients and its own cluster. A value the caller set wins.
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
 try:
     from ray import serve
 except ImportError as e:
