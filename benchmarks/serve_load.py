@@ -12,9 +12,9 @@ and the ratio to the in-process baseline of the same round. Clients post real fr
 bundled sample by default) as CodeProject.AI clients do, a multipart file part ``upload``,
 over keep-alive connections; a response that is not a 200 with the frame's plates is an error.
 
-The baseline is what one process gets from ``PlateReader.read`` on the same JPEG frames,
-decoding included (as ``read(path)`` does): one reader (``threads=1``) shared by C threads,
-the fastest in-process setting on this 2-core host (toolchain notes).
+The baseline is what one process gets from ``PlateReader.read(path)`` on the same JPEG files
+(decoding included, as the service decodes each upload): one reader (``threads=1``) shared by
+C threads, the fastest in-process setting on this 2-core host (toolchain notes).
 """
 
 from __future__ import annotations
@@ -42,12 +42,11 @@ START_TIMEOUT_S = 120
 
 _BASELINE = """
 import json, sys, threading, time
-from edge_alpr.image import decode_image
 from edge_alpr.pipeline import PlateReader
-frames = [open(p, "rb").read() for p in {images!r}]
+frames = {images!r}
 reader = PlateReader(threads=1)
-for data in frames:
-    reader.read(decode_image(data))
+for path in frames:
+    reader.read(path)
 count, deadline = {requests!r}, time.perf_counter() + {seconds!r}
 lock, taken, lat = threading.Lock(), [0], []
 def client(i):
@@ -57,7 +56,7 @@ def client(i):
                 return
             n = taken[0]; taken[0] += 1
         t0 = time.perf_counter()
-        reader.read(decode_image(frames[n % len(frames)]))
+        reader.read(frames[n % len(frames)])
         with lock:
             lat.append(time.perf_counter() - t0)
 threads = [threading.Thread(target=client, args=(i,)) for i in range({clients!r})]

@@ -424,6 +424,7 @@ def serve(
         envvar="EDGE_ALPR_TOKEN", help="Require 'Authorization: Token TOKEN' (all but "
         "/healthz).")] = None,
     provider: Providers = None,
+    precision: Precision = AUTO,
     lean: Lean = False,
     ray: Annotated[bool, typer.Option(
         "--ray", help="Run as a Ray Serve deployment (the ray extra).")] = False,
@@ -442,7 +443,8 @@ def serve(
         lean_malloc()
     config = ServiceConfig(workers=threads, queue=queue, max_body=round(max_body * MIB),
                            token=token, reader_options={
-                               "providers": tuple(provider or ("cpu",)), "lean": lean})
+                               "providers": tuple(provider or ("cpu",)),
+                               "precision": _precision(precision, False), "lean": lean})
     try:
         if ray:
             from .service.ray_serve import run_ray

@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -108,7 +107,7 @@ def assert_sample_plates(boxes_and_texts):
 ])
 def test_read_gives_the_cli_record_with_the_sample_plates(url, reader, send):
     record = checked(send(url)).json()
-    expected = [p.to_dict() for p in reader.read(cv2.imread(str(SAMPLE)))]
+    expected = [p.to_dict() for p in reader.read(SAMPLE)]  # what read(path) reads
     assert (record["width"], record["height"]) == (1920, 1080)
     assert record["plates"] == expected  # the one plate schema, PlateResult.to_dict
     assert_sample_plates([(p["box"], p["text"]) for p in record["plates"]])
@@ -386,11 +385,11 @@ def _metric(base, name, **labels):
 # -- health and metrics -----------------------------------------------------------------------
 
 
-def test_healthz_names_the_loaded_models_and_providers(url):
+def test_healthz_names_the_loaded_models_and_providers(url, reader):
     body = checked(requests.get(url + "/healthz")).json()
     assert body["status"] == "ok" and body["providers"] == ["CPUExecutionProvider"]
-    assert {"detector_fp32.onnx", "plate_check_fp32.onnx", "chars_int8.onnx"} <= set(
-        body["models"])
+    assert set(body["models"]) == {m.path.name for m in reader.models.values()}
+    assert len(body["models"]) == 3
     assert body["threads"] == 2 and body["queue"]["capacity"] == 4
     assert requests.get(url + "/healthz").headers["x-edge-alpr-instance"] == body["instance"]
 

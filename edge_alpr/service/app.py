@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import InvalidImageError
-from ..image import decode_image
+from ..image import GRAY, decode_image
 from ..pipeline import MIN_CHARS, PlateReader, PlateResult
 from ..records import image_record
 from .http import (
@@ -105,7 +105,7 @@ class PlateService:
 
     def _decode_and_read(self, upload: Upload) -> _Read:
         t0 = time.perf_counter()
-        frame = decode_image(upload.data, upload.filename or "upload")
+        frame = decode_image(upload.data, upload.filename or "upload", GRAY)  # as read(path)
         t1 = time.perf_counter()
         plates = self.reader.read(frame, source=upload.filename or "upload")
         t2 = time.perf_counter()
@@ -184,7 +184,7 @@ class PlateService:
             timestamp=moment, calls=self.plate_reader_calls), status_code=201)
 
     async def healthz(self, request: Request) -> Response:
-        models = {m.path.name: list(m.providers) for m in reader_models(self.reader)}
+        models = {m.path.name: list(m.providers) for m in self.reader.models.values()}
         return JSONResponse({
             "status": "ok", "edge_alpr": version("edge-alpr"), "instance": self.instance,
             "models": models,
@@ -220,7 +220,7 @@ class PlateService:
         return min_chars
 
     def _device(self) -> str:
-        used = {p for m in reader_models(self.reader) for p in m.providers}
+        used = {p for m in self.reader.models.values() for p in m.providers}
         return "CPU" if used <= {"CPUExecutionProvider"} else "GPU"
 
     def close(self) -> None:
@@ -233,13 +233,6 @@ def _threshold(config: Mapping[str, Any], key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
         raise HttpError(400, f"config.{key}: expected a number from 0 to 1, got {value!r}")
     return float(value)
-
-
-def reader_models(reader: PlateReader) -> list[Any]:
-    """The reader's loaded models (OnnxModel: path, providers), detector first."""
-    check = reader.detector.verifier
-    return [reader.detector.model, reader.recognizer.model,
-            *([check.model] if check is not None else [])]
 
 
 def build_app(config: ServiceConfig, reader: PlateReader | None = None) -> Starlette:
