@@ -2,6 +2,7 @@
 proxy, the same endpoints and responses as the plain server."""
 
 import json
+import random
 import socket
 from pathlib import Path
 
@@ -24,9 +25,18 @@ TEXTS = sorted(t["text"] for t in json.loads(
 
 
 def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range, where the ports that Ray's own
+    processes take at random cannot land on it between this choice and the proxy's bind."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 30000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 20000-29999")
 
 
 @pytest.fixture(scope="module")
