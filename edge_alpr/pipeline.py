@@ -122,7 +122,8 @@ class PlateReader:
 
     def read(self, image: np.ndarray | str | Path, source: str | Path | None = None,
              clock: StageClock | None = None) -> list[PlateResult]:
-        """All plates in ``image`` (an array, or a path to an image file), best first.
+        """All plates in ``image`` (an array, or a path to an image file, decoded straight to
+        grayscale by :func:`edge_alpr.image.read_gray`), best first.
 
         ``source`` names the array's origin in error messages. ``clock``, when given, gets a
         lap per stage (see :meth:`detect` and :func:`read_plate`); the grayscale conversion
