@@ -179,7 +179,7 @@ def watch(
         "--seen", help="Also an event when a vehicle is first read (for barriers).")] = False,
 ) -> None:
     """Read cameras and report one event per vehicle pass to the configured outputs.
-    Needs the watch extra: pip install "edge-alpr[watch]"."""
+    Needs the watch extra (README: Watch cameras)."""
     logging.getLogger("edge_alpr.watch").setLevel(logging.INFO)  # the event log, on stderr
     from .watch.app import run
 

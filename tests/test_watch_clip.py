@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
 
 from benchmarks import watch_clip
@@ -60,3 +61,62 @@ def test_video_uses_the_same_tracker(clip):
     tracks = [json.loads(line) for line in run.stdout.splitlines()]
     assert sorted(t["text"] for t in tracks) == TRUTH
     assert all(t["direction"] == "approaching" for t in tracks)
+
+
+@pytest.fixture(scope="module")
+def scene_clip(tmp_path_factory):
+    """The sample scene itself, 1920x1080, six frames drifting 3 px a frame."""
+    path = tmp_path_factory.mktemp("scene") / "scene.avi"
+    scene = cv2.imread(str(watch_clip.SAMPLES / "scene.jpg"))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (1920, 1080))
+    for i in range(6):
+        writer.write(np.roll(scene, 3 * i, axis=1))
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize("camera, expected", [
+    ("", TRUTH),
+    ("roi = [0, 300, 1200, 1080]", ["4253УБГ"]),  # the left car only
+    ("min_plate_width = 150", ["4253УБГ"]),  # the far car's plate is ~86 px wide
+])
+def test_roi_and_min_plate_width(scene_clip, tmp_path, camera, expected):
+    config = tmp_path / "watch.toml"
+    config.write_text(f'[[cameras]]\nname = "cam"\nsource = "{scene_clip}"\n{camera}\n'
+                      '[outputs.jsonl]\npath = "events.jsonl"\n')
+    run = edge_alpr("watch", str(config))
+    assert run.returncode == 0, run.stderr
+    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    assert sorted(e["text"] for e in events) == expected
+    truth = {p["text"]: p["box"] for p in watch_clip.truth()}
+    for e in events:  # boxes in the whole frame's pixels, wherever the region of interest
+        box, true = e["read"]["box"], truth[e["text"]]
+        assert abs(box[0] - true[0]) < 40 and abs(box[1] - true[1]) < 20
+
+
+def test_seen_events_come_first_and_a_broken_camera_never_stops_the_others(clip, tmp_path):
+    config = tmp_path / "watch.toml"
+    config.write_text(f'[[cameras]]\nname = "gate"\nsource = "{clip}"\n'
+                      f'[[cameras]]\nname = "broken"\nsource = "{tmp_path / "none.mp4"}"\n'
+                      '[outputs.jsonl]\npath = "-"\n')
+    run = edge_alpr("watch", str(config), "--seen")
+    assert run.returncode == 1  # a camera failed ...
+    assert f"camera broken: {tmp_path / 'none.mp4'} cannot be opened" in run.stderr
+    events = [json.loads(line) for line in run.stdout.splitlines()]  # ... the other read on
+    assert [e["event"] for e in events].count("seen") == 2
+    for text in TRUTH:
+        kinds = [(e["event"], e["frames"]) for e in events if e["text"] == text]
+        assert [k for k, _ in kinds] == ["seen", "end"] and kinds[0][1] < kinds[1][1]
+        assert len({e["id"] for e in events if e["text"] == text}) == 1  # one vehicle
+
+
+@pytest.mark.parametrize("config, code, message", [
+    ("[[cameras]]\nname = \"x\"\n", 2, "cameras[0] needs source"),
+    (None, 2, "no such file"),
+])
+def test_watch_config_errors_are_one_line_without_traceback(tmp_path, config, code, message):
+    path = tmp_path / "watch.toml"
+    if config is not None:
+        path.write_text(config)
+    run = edge_alpr("watch", str(path))
+    assert run.returncode == code and message in run.stderr and "Traceback" not in run.stderr

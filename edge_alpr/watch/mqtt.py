@@ -76,6 +76,7 @@ class Mqtt:
         self._client.reconnect_delay_set(1, 30)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_connect_fail = self._on_connect_fail
         self._client.on_message = self._on_message
         self._client.connect_async(config.host, config.port, config.keepalive)
         self._client.loop_start()
@@ -93,7 +94,7 @@ class Mqtt:
             self.last_error = f"connection refused: {reason}"
             log.error("mqtt %s:%d: %s", self.config.host, self.config.port, self.last_error)
             return
-        self.connected = True
+        self.connected, self.last_error = True, ""
         log.info("mqtt: connected to %s:%d", self.config.host, self.config.port)
         p = self.config.topic_prefix
         client.publish(f"{p}/status", "online", qos=QOS, retain=True)
@@ -103,6 +104,12 @@ class Mqtt:
         if self.config.discovery_prefix:
             client.subscribe(f"{self.config.discovery_prefix}/status", qos=QOS)
         self._announce()
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        error = f"broker {self.config.host}:{self.config.port} unreachable"
+        if error != self.last_error:  # once per outage; paho keeps trying
+            log.warning("mqtt: %s; retrying", error)
+        self.last_error = error
 
     def _on_disconnect(self, client, userdata, flags, reason, properties) -> None:
         self.connected = False

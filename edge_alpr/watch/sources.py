@@ -22,6 +22,10 @@ OPEN_TIMEOUT_MS = 10_000  # opening a stream gives up after this long
 READ_TIMEOUT_MS = 5_000  # a stream that sends no frame for this long has dropped
 # RTSP over TCP unless the user set FFmpeg's capture options: no smeared frames from UDP loss.
 os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
+# FFmpeg's and OpenCV's own lines on a refused or dropped stream repeat what this module logs
+# (set OPENCV_FFMPEG_LOGLEVEL yourself to see them).
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 
 CONNECTING, CONNECTED, RECONNECTING, ENDED, FAILED = (
     "connecting", "connected", "reconnecting", "ended", "failed")
