@@ -4,8 +4,9 @@
 
 The clip is an empty street (the sample scene with its plates painted over), then the scene
 with its two plates (``samples/scene.json``) zooming in as if the cars came closer while the
-view drifts sideways and once jumps, then the empty street again. Played in a loop, each pass is one event
-per plate. Writing H.264 needs the ``ffmpeg`` program; ``frames`` alone needs only OpenCV.
+view drifts sideways and once jumps, then the empty street again. Played in a loop, each pass
+is one event per plate. Writing H.264 needs the ``ffmpeg`` program; ``frames`` alone needs
+only OpenCV.
 """
 
 from __future__ import annotations

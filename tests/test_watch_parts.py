@@ -16,7 +16,6 @@ from edge_alpr.watch.config import ConfigError, load_config
 from edge_alpr.watch.frames import Closed, Frame, FrameQueue
 from edge_alpr.watch.readslog import Query, ReadsLog
 from edge_alpr.watch.watchlist import Watchlist, WatchlistError, fold
-
 from tests.watch_services import Receiver, wait_until
 
 CAMERA = '[[cameras]]\nname = "gate"\nsource = "rtsp://127.0.0.1:8554/live"\n'
@@ -82,9 +81,16 @@ def test_the_example_config_in_the_repository_loads():
     ("9081XOP", "9081ХӨР"),  # Latin X, O for Ө, P for Р
     ("9O81ХӨР", "9081ХӨР"),  # letter O for the digit 0
     ("1234-ҮАМ", "1234УАМ"),  # Ү folds with У
+    ("4253УБГ", "4253YБГ"),
+    ("42S3УБГ", None),  # S is no look-alike of 5
+    ("З081ХӨР", "3081ХӨР"),  # by slot: Cyrillic З in a digit slot is 3
+    ("1234ОВЗ", "1234083"),  # and 0, 8, 3 in letter slots are О, В, З
 ])
 def test_folding_makes_look_alikes_equal(typed, plate):
-    assert fold(typed) == fold(plate)
+    if plate is None:
+        assert fold(typed) != fold(typed.replace("S", "5"))
+    else:
+        assert fold(typed) == fold(plate)
 
 
 def test_every_plate_character_folds_into_the_alphabet():
@@ -243,7 +249,6 @@ def test_webhook_retries_until_delivered_and_filters_by_list():
 def test_a_dead_webhook_never_blocks_and_its_queue_stays_bounded():
     from edge_alpr.watch.config import WebhookConfig
     from edge_alpr.watch.webhook import Webhook
-
     from tests.watch_services import free_port
 
     hook = Webhook(WebhookConfig(url=f"http://127.0.0.1:{free_port()}/", retries=100,

@@ -40,7 +40,8 @@ class Event:
     def event_id(self) -> str:
         """Unique across runs: camera, first-seen time and track."""
         t = datetime.fromtimestamp(self.track.first_stamp, timezone.utc)
-        return f"{self.camera}-{t:%Y%m%dT%H%M%S}{int(t.microsecond / 1e3):03d}-{self.track.track_id}"
+        ms = t.microsecond // 1000
+        return f"{self.camera}-{t:%Y%m%dT%H%M%S}{ms:03d}-{self.track.track_id}"
 
     def to_dict(self) -> dict[str, Any]:
         """The event's JSON, used by every output. ``read`` is the best read in the one

@@ -2,10 +2,12 @@
 edit distance.
 
 Plates typed by people come in Latin letters as often as in Cyrillic (``4253YБГ``), with O
-for 0 and the other way round. Both sides of a match are folded first: Latin look-alikes to
-their Cyrillic letter, О, Ө and Latin O to the digit 0, Ү and Latin Y to У; then the edit
-distance between the folded texts decides. The plate alphabet is the one of
-``edge_alpr.alphabet``: every entry must fold to it.
+for 0 and the other way round. Both sides of a match are folded first, then the edit distance
+between the folded texts decides. Folding reads the plate grammar (``edge_alpr.grammar``):
+Latin look-alikes become their Cyrillic letter; in a text as long as a plate, a letter that
+looks like a digit (О, Ө: 0, З: 3, В: 8, Ч: 4) becomes that digit in a digit slot and the other
+way round in a letter slot; then Ө folds into О and Ү into У, the look-alike vowels that
+keyboards and misreads confuse most.
 """
 
 from __future__ import annotations
@@ -19,40 +21,29 @@ from pathlib import Path
 
 from ..alphabet import DIGITS, LETTERS
 from ..errors import EdgeAlprError
+from ..grammar import DIGIT, LETTER, PATTERN
 from ..tracking import edit_distance
 
 log = logging.getLogger(__name__)
 
 LISTS = ("deny", "alert", "allow")  # a tie between entries goes to the earlier list
-# Look-alike -> the character it stands for. Targets are plate characters (alphabet.py).
-_LOOKALIKES: dict[str, str] = {
-    # Latin capitals that look like Cyrillic plate letters
-    "A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "P": "Р",
-    "T": "Т", "X": "Х", "Y": "У",
-    # round letters and zero; the two Mongolian vowels with their plain look-alikes
-    "O": "0", "О": "0", "Ө": "0", "Q": "0", "Ү": "У",
-}
-_IGNORED = " -_.·"  # separators people type inside plates
-
-
+_LATIN = str.maketrans({"A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М",
+                        "O": "О", "P": "Р", "T": "Т", "X": "Х", "Y": "У", "Q": "О",
+                        **{c: None for c in " -_.·"}})  # and separators people type
+_AS_DIGIT = {"О": "0", "Ө": "0", "З": "3", "В": "8", "Ч": "4"}
+_AS_LETTER = {"0": "О", "3": "З", "8": "В", "4": "Ч"}
+_VOWELS = str.maketrans({"Ө": "О", "Ү": "У"})
 class WatchlistError(EdgeAlprError, ValueError):
     """A watchlist file that cannot be used; the message names the file and the line."""
 
 
-def _check_table() -> None:
-    plate_chars = set(DIGITS + LETTERS)
-    bad = {k: v for k, v in _LOOKALIKES.items() if v not in plate_chars}
-    if bad:  # a programming error: the table must fold to the alphabet of alphabet.py
-        raise RuntimeError(f"look-alikes folding outside the plate alphabet: {bad}")
-
-
-_check_table()
-_FOLD = str.maketrans({**_LOOKALIKES, **{c: None for c in _IGNORED}})
-
-
 def fold(text: str) -> str:
     """The text with look-alikes folded and separators removed (upper case)."""
-    return text.upper().translate(_FOLD)
+    text = text.upper().translate(_LATIN)
+    if len(text) == len(PATTERN):
+        swap = {DIGIT: _AS_DIGIT, LETTER: _AS_LETTER}
+        text = "".join(swap[PATTERN.slots[i]].get(c, c) for i, c in enumerate(text))
+    return text.translate(_VOWELS)
 
 
 @dataclass(frozen=True)
