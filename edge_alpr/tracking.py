@@ -31,7 +31,10 @@ MAX_SCALE = 2.0  # size change between two reads of one plate, either way
 # Box growth (last over first, fitted over the reads) that makes a track approaching or leaving.
 DIRECTION_GROWTH = 1.15
 APPROACHING, LEAVING, STATIONARY = "approaching", "leaving", "stationary"
-_KEPT_TEXTS = 6  # best reads kept per track: one per text, for this many texts
+# What a track keeps, bounded however long it lasts (a parked car is read for hours): the best
+# read (and its payload, e.g. a frame) of this many texts, votes for this many texts.
+_KEPT_TEXTS = 3
+_VOTED_TEXTS = 32
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,9 @@ class _Open:
     votes: dict[str, float] = field(default_factory=dict)
     best: dict[str, tuple[tuple[bool, float], PlateResult, int, Any]] = field(
         default_factory=dict)
-    sizes: list[tuple[int, float]] = field(default_factory=list)  # frame, log box height
+    # Sums over the reads of frame f and log box height s, for the least-squares growth:
+    # n, Σf, Σs, Σf², Σfs.
+    sums: list[float] = field(default_factory=lambda: [0.0] * 5)
     reads: int = 0
     missed: int = 0  # read frames since the plate was last seen
     seen_sent: bool = False
@@ -138,19 +143,22 @@ class _Open:
             self.best[read.text] = (q, read, frame, payload)
             if len(self.best) > _KEPT_TEXTS:  # drop the reads of the least voted text
                 del self.best[min(self.best, key=lambda t: self.votes[t])]
-        self.sizes.append((frame, math.log(read.box.height)))
+        if len(self.votes) > _VOTED_TEXTS:  # forget the least voted text without a kept read
+            del self.votes[min((t for t in self.votes if t not in self.best),
+                               key=self.votes.__getitem__)]
+        f, h = frame - self.first_frame, math.log(read.box.height)
+        for i, v in enumerate((1.0, f, h, f * f, f * h)):
+            self.sums[i] += v
 
     def direction(self) -> str:
-        if len(self.sizes) < 2:
+        n, sf, sh, sff, sfh = self.sums
+        if n < 2:
             return ""
-        n = len(self.sizes)
-        mf = sum(f for f, _ in self.sizes) / n
-        ms = sum(s for _, s in self.sizes) / n
-        var = sum((f - mf) ** 2 for f, _ in self.sizes)
-        if var == 0:
+        var = sff - sf * sf / n
+        if var <= 1e-9:
             return STATIONARY
-        slope = sum((f - mf) * (s - ms) for f, s in self.sizes) / var
-        growth = math.exp(slope * (self.sizes[-1][0] - self.sizes[0][0]))
+        slope = (sfh - sf * sh / n) / var
+        growth = math.exp(slope * (self.last_frame - self.first_frame))
         return (APPROACHING if growth >= DIRECTION_GROWTH
                 else LEAVING if growth <= 1 / DIRECTION_GROWTH else STATIONARY)
 

@@ -108,3 +108,17 @@ def test_seen_reports_a_track_once_before_it_ends():
                                      ("4253УБГ", "253УБГ", 1), ("", "УБГ", 3)])
 def test_edit_distance(a, b, d):
     assert edit_distance(a, b) == d
+
+
+def test_a_track_read_for_hours_keeps_bounded_state():
+    from edge_alpr.tracking import _KEPT_TEXTS, _VOTED_TEXTS
+
+    tracker = PlateTracker()
+    junk = [f"{i:04d}ААА" for i in range(500)]
+    for i in range(3000):  # a parked car: its plate, and now and then a misread
+        text = junk[i // 6] if i % 6 == 5 else "4253УБГ"
+        tracker.update(i, [plate(100, text)], stamp=float(i), payload=i)
+    (track,) = tracker._open
+    assert len(track.votes) <= _VOTED_TEXTS and len(track.best) <= _KEPT_TEXTS
+    (done,) = tracker.finish()
+    assert done.text == "4253УБГ" and done.frames == 3000 and done.direction == STATIONARY
