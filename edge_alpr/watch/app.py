@@ -11,6 +11,7 @@ import threading
 
 from .config import load_config
 from .runner import Watch
+from .sources import FAILED
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,12 @@ def run(config_path: str, http: str | None = None, report_unmatched: bool = Fals
     config = dataclasses.replace(config, http=http if http is not None else config.http,
                                  report_unmatched=report_unmatched or config.report_unmatched,
                                  seen_events=seen or config.seen_events)
-    watch = Watch(config)
-    page = None
     if config.http:
-        from .page import PageServer
+        from .page import PageServer, parse_address
 
-        page = PageServer(watch, config.http)
+        parse_address(config.http)  # a bad address fails before anything starts
+    watch = Watch(config)
+    page = PageServer(watch, config.http) if config.http else None
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT,
                                                                      signal.SIGTERM)}
@@ -51,6 +52,4 @@ def run(config_path: str, http: str | None = None, report_unmatched: bool = Fals
             page.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)
-    failed = [c for c in watch.status()["cameras"] if c["state"] == "failed" or c["error"]
-              and c["state"] != "ended"]
-    return 1 if failed else 0
+    return 1 if any(c["state"] == FAILED for c in watch.status()["cameras"]) else 0

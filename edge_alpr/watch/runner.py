@@ -27,7 +27,7 @@ from .events import END, SEEN, Event, save_pictures, utc_iso
 from .frames import Closed, FrameQueue
 from .outputs import JsonLines, Output
 from .readslog import Query, ReadsLog
-from .sources import CONNECTED, READ_TIMEOUT_MS, CameraSource
+from .sources import CONNECTED, FAILED, READ_TIMEOUT_MS, CameraSource
 from .watchlist import Watchlist, fold
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,9 @@ class CameraWorker(threading.Thread):
         if cam.roi is not None:
             x0, y0, x1, y1 = cam.roi
             view, dx, dy = image[y0:y1, x0:x1], x0, y0
-            if view.size == 0:
-                raise EdgeAlprError(f"camera {cam.name}: roi {list(cam.roi)} is outside the "
-                                    f"{image.shape[1]}x{image.shape[0]} frame")
+            if view.size == 0:  # a configuration error: the camera stops (logged once)
+                raise ValueError(f"roi {list(cam.roi)} is outside the "
+                                 f"{image.shape[1]}x{image.shape[0]} frame")
         plates = self.watch.reader.read(view, source=cam.name)
         return [_shift(p, dx, dy) if dx or dy else p for p in plates
                 if p.box.width >= cam.min_plate_width]
@@ -109,8 +109,12 @@ class CameraWorker(threading.Thread):
                                                payload=frame.image))
         except Exception as e:  # one camera's failure never stops the others
             self.error = f"{type(e).__name__}: {e}"
-            log.exception("camera %s: worker failed", self.camera.name)
+            # A bad setting is said in one line; anything else with its traceback.
+            (log.error if isinstance(e, ValueError) else log.exception)(
+                "camera %s: stopped: %s", self.camera.name, self.error)
         finally:
+            self.source.stop()
+            self.queue.close()
             self._emit(self.tracker.finish())
             self._follow_source()
 
@@ -123,7 +127,8 @@ class CameraWorker(threading.Thread):
     def status(self) -> dict[str, Any]:
         s = self.source.status()
         last = self.last_event
-        return {"name": self.camera.name, "state": s.state, "fps": s.fps, "frames": s.frames,
+        return {"name": self.camera.name, "state": FAILED if self.error else s.state,
+                "fps": s.fps, "frames": s.frames,
                 "frames_read": self.frames_read, "dropped": s.dropped,
                 "queued": len(self.queue), "reconnects": s.reconnects,
                 "error": self.error or s.error, "read_errors": self.read_errors,
