@@ -260,3 +260,16 @@ def test_a_dead_webhook_never_blocks_and_its_queue_stays_bounded():
     s = hook.status()
     assert s["queued"] <= 5 and s["dropped"] >= 45 and s["sent"] == 0
     hook.close()
+
+
+def test_the_core_never_imports_the_watch_layer_and_watch_imports_no_tensorflow():
+    code = ("import sys, pkgutil, importlib, edge_alpr\n"
+            "core = [m.name for m in pkgutil.iter_modules(edge_alpr.__path__) "
+            "if m.name != 'watch']\n"
+            "for name in core: importlib.import_module('edge_alpr.' + name)\n"
+            "assert not [m for m in sys.modules if m.startswith('edge_alpr.watch')], 'core'\n"
+            "for name in ('app', 'page', 'mqtt', 'webhook'): "
+            "importlib.import_module('edge_alpr.watch.' + name)\n"
+            "assert 'tensorflow' not in sys.modules\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
