@@ -209,8 +209,8 @@ def reads(
 
     from .watch.readslog import CSV_COLUMNS, Query, ReadsLog
 
-    q = Query(plate=plate, camera=camera, since=since, until=until, limit=limit)
     try:
+        q = Query(plate=plate, camera=camera, since=since, until=until, limit=limit)
         log = ReadsLog(db, readonly=True)
         if csv_out is None:
             for event in log.query(replace(q, limit=limit or 10**9)):

@@ -273,3 +273,9 @@ def test_the_core_never_imports_the_watch_layer_and_watch_imports_no_tensorflow(
             "assert 'tensorflow' not in sys.modules\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_reads_command_rejects_a_time_that_is_not_iso(reads_log):
+    run = subprocess.run([sys.executable, "-m", "edge_alpr.cli", "reads", str(reads_log),
+                          "--since", "yesterday"], capture_output=True, text=True)
+    assert run.returncode == 1 and "since 'yesterday' is not an ISO 8601 UTC time" in run.stderr

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -45,6 +46,14 @@ class ReadsLogError(EdgeAlprError, ValueError):
     """A reads log that cannot be opened or queried; the message names the file."""
 
 
+# ISO 8601 UTC times as stored, or a prefix of one (a day, a minute): they compare as text.
+TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?Z?)?$")
+
+
+class QueryError(ReadsLogError):
+    """A query that cannot be asked (e.g. a time that is not ISO 8601)."""
+
+
 @dataclass(frozen=True)
 class Query:
     plate: str = ""  # folded substring of the plate ("4253" finds 4253УБГ)
@@ -53,6 +62,13 @@ class Query:
     until: str = ""
     kind: str = "end"  # "" for every kind
     limit: int = 100
+
+    def __post_init__(self) -> None:
+        for key in ("since", "until"):
+            value = getattr(self, key)
+            if value and not TIME.match(value):
+                raise QueryError(f"{key} {value!r} is not an ISO 8601 UTC time "
+                                 "(e.g. 2026-11-26 or 2026-11-26T12:00:00Z)")
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, args = [], []
