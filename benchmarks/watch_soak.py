@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import statistics
 import subprocess
@@ -42,6 +43,12 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def slope_per_hour(samples: list[tuple[float, float]]) -> float:
@@ -109,6 +116,7 @@ def main() -> None:
                 pass
             with urllib.request.urlopen(f"http://127.0.0.1:{page}/api/status", timeout=10) as r:
                 (camera,) = json.load(r)["cameras"]
+            cpu = cpu_seconds(proc.pid) / (time.monotonic() - start)
             proc.send_signal(signal.SIGINT)
             code = proc.wait(60)
             status_log = (tmp / "watch.log").read_text()
@@ -127,6 +135,7 @@ def main() -> None:
                         "max": max(v for _, v in steady) if steady else None,
                         "slope_mib_per_hour": round(slope_per_hour(steady), 2)},
             "samples": len(samples),
+            "cpu_cores_used": round(cpu, 3),  # CPU seconds per second, whole run
             **check_events(events, truth),
             "webhook_delivered": len(hook_ids),
             "webhook_same_as_events": hook_ids == [e["id"] for e in events],
