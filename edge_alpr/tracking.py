@@ -4,7 +4,9 @@ A plate read in a frame joins the open track it fits best by place and by text: 
 where the track's box was heading (constant velocity of centre and size, so a view that pans
 or zooms keeps the track) and its text close to the track's. A read far from every track but
 spelling nearly the track's text still joins it within a few plate widths: a fast move or a
-missed frame does not split a vehicle in two. A track ends after ``max_missed`` read frames
+missed frame does not split a vehicle in two; nor does a misread where the view jumped (a
+younger track that comes to vote for the same standard text as a track that lost its plate is
+joined to it). A track ends after ``max_missed`` read frames
 without its plate; it is reported only when it was read at least ``min_reads`` times and its
 voted text fits the plate grammar (``report_unmatched`` reports the others too).
 """
@@ -27,6 +29,11 @@ MIN_IOU = 0.3
 NEAR = 0.5
 FAR = 3.0
 TEXT_NEAR = 2
+# Two standard texts this many edits apart are two plates, however close their boxes (the next
+# car at a gate); a track that lost its plate is joined by a younger one of its text (a split)
+# within JOIN_FAR plate widths of where it was heading.
+TEXT_FAR = 4
+JOIN_FAR = 6.0
 MAX_SCALE = 2.0  # size change between two reads of one plate, either way
 # Box growth (last over first, fitted over the reads) that makes a track approaching or leaving.
 DIRECTION_GROWTH = 1.15
@@ -90,6 +97,12 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
+def _distance(a: Box, b: Box) -> float:
+    """Distance between the boxes' centres, in widths of the wider one."""
+    (ax, ay), (bx, by) = a.center, b.center
+    return math.hypot(ax - bx, ay - by) / max(a.width, b.width)
+
+
 def _quality(read: PlateResult) -> tuple[bool, float]:
     # A standard read first, then confidence, discounted for plates too small to see well.
     return read.matches_pattern, read.confidence * min(1.0, read.box.width / 150.0)
@@ -103,6 +116,7 @@ class _Open:
     last_frame: int
     last_stamp: float
     box: Box
+    first_box: Box
     velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)  # centre x, y, log width per frame
     votes: dict[str, float] = field(default_factory=dict)
     best: dict[str, tuple[tuple[bool, float], PlateResult, int, Any]] = field(
@@ -141,14 +155,39 @@ class _Open:
         q = _quality(read)
         if read.text not in self.best or q > self.best[read.text][0]:
             self.best[read.text] = (q, read, frame, payload)
-            if len(self.best) > _KEPT_TEXTS:  # drop the reads of the least voted text
-                del self.best[min(self.best, key=lambda t: self.votes[t])]
-        if len(self.votes) > _VOTED_TEXTS:  # forget the least voted text without a kept read
-            del self.votes[min((t for t in self.votes if t not in self.best),
-                               key=self.votes.__getitem__)]
+        self._prune()
         f, h = frame - self.first_frame, math.log(read.box.height)
         for i, v in enumerate((1.0, f, h, f * f, f * h)):
             self.sums[i] += v
+
+    def _prune(self) -> None:
+        while len(self.best) > _KEPT_TEXTS:  # drop the reads of the least voted text
+            del self.best[min(self.best, key=self.votes.__getitem__)]
+        while len(self.votes) > _VOTED_TEXTS:  # forget the least voted text without a read
+            del self.votes[min((t for t in self.votes if t not in self.best),
+                               key=self.votes.__getitem__)]
+
+    @property
+    def voted(self) -> str:
+        """The best-voted text whose best read is kept."""
+        return max(self.best, key=self.votes.__getitem__)
+
+    def absorb(self, later: _Open) -> None:
+        """Take in ``later``, a younger track of the same plate (see PlateTracker)."""
+        for text, v in later.votes.items():
+            self.votes[text] = self.votes.get(text, 0.0) + v
+        for text, entry in later.best.items():
+            if text not in self.best or entry[0] > self.best[text][0]:
+                self.best[text] = entry
+        self._prune()
+        d = later.first_frame - self.first_frame  # its sums count frames from its own start
+        n, sf, sh, sff, sfh = later.sums
+        for i, v in enumerate((n, sf + n * d, sh, sff + 2 * d * sf + n * d * d, sfh + d * sh)):
+            self.sums[i] += v
+        self.reads += later.reads
+        self.box, self.velocity, self.missed = later.box, later.velocity, later.missed
+        self.last_frame, self.last_stamp = later.last_frame, later.last_stamp
+        self.seen_sent = self.seen_sent or later.seen_sent
 
     def direction(self) -> str:
         n, sf, sh, sff, sfh = self.sums
@@ -163,8 +202,7 @@ class _Open:
                 else LEAVING if growth <= 1 / DIRECTION_GROWTH else STATIONARY)
 
     def snapshot(self, ended: bool) -> Track:
-        # The voted text is the best-voted text whose best read is still kept.
-        text = max(self.best, key=self.votes.__getitem__)
+        text = self.voted
         _, best, best_frame, payload = self.best[text]
         total = sum(self.votes.values())
         ranked = sorted(self.votes.items(), key=lambda kv: -kv[1])[:5]
@@ -202,10 +240,13 @@ class PlateTracker:
         scale = read.box.width / pred.width
         if not 1 / MAX_SCALE <= scale <= MAX_SCALE:
             return None
-        (px, py), (rx, ry) = pred.center, read.box.center
-        dist = math.hypot(px - rx, py - ry) / max(pred.width, read.box.width)
+        dist = _distance(pred, read.box)
         iou = pred.iou(read.box)
         edits = min(edit_distance(read.text, t) for t in track.votes)
+        voted = track.best[track.voted][1]
+        if (read.matches_pattern and voted.matches_pattern
+                and edit_distance(read.text, voted.text) >= TEXT_FAR):
+            return None
         if iou < MIN_IOU and dist > NEAR and not (edits <= TEXT_NEAR and dist <= FAR):
             return None
         return iou + max(0.0, 1.0 - dist / FAR) + max(0.0, 1.0 - edits / 7)
@@ -236,10 +277,11 @@ class PlateTracker:
                 track.missed += 1
         for pi, p in enumerate(plates):
             if pi not in used_p and p.text:
-                track = _Open(self._next_id, frame, stamp, frame, stamp, p.box)
+                track = _Open(self._next_id, frame, stamp, frame, stamp, p.box, p.box)
                 track.add(frame, stamp, p, payload)
                 self._open.append(track)
                 self._next_id += 1
+        self._join_splits()
         out: list[Track] = []
         if self.seen:
             for t in self._open:
@@ -249,6 +291,23 @@ class PlateTracker:
         ended = [t for t in self._open if t.missed > self.max_missed]
         self._open = [t for t in self._open if t.missed <= self.max_missed]
         return out + [t.snapshot(True) for t in ended if self._reportable(t)]
+
+    def _join_splits(self) -> None:
+        """One vehicle, two tracks: a track lost its plate (a misread just where the view
+        jumped started a new track there) and a younger track, begun after the old one's last
+        read, now votes for the same standard text. The old track takes the young one in."""
+        for young in sorted(self._open, key=lambda t: -t.first_frame):
+            if young.missed or young.reads < 2:
+                continue
+            text = young.voted
+            if not young.best[text][1].matches_pattern:
+                continue
+            olds = [t for t in self._open
+                    if t.last_frame < young.first_frame and t.voted == text
+                    and _distance(t.predicted(young.first_frame), young.first_box) <= JOIN_FAR]
+            if olds:
+                max(olds, key=lambda t: t.last_frame).absorb(young)
+                self._open.remove(young)
 
     def finish(self) -> list[Track]:
         """Close every open track (end of the stream); the reportable ones are returned."""

@@ -114,11 +114,27 @@ def test_a_track_read_for_hours_keeps_bounded_state():
     from edge_alpr.tracking import _KEPT_TEXTS, _VOTED_TEXTS
 
     tracker = PlateTracker()
-    junk = [f"{i:04d}ААА" for i in range(500)]
+    junk = [f"{i:04d}АА" for i in range(500)]
     for i in range(3000):  # a parked car: its plate, and now and then a misread
-        text = junk[i // 6] if i % 6 == 5 else "4253УБГ"
-        tracker.update(i, [plate(100, text)], stamp=float(i), payload=i)
+        read = plate(100, junk[i // 6], pattern=False) if i % 6 == 5 else plate(100, "4253УБГ")
+        tracker.update(i, [read], stamp=float(i), payload=i)
     (track,) = tracker._open
     assert len(track.votes) <= _VOTED_TEXTS and len(track.best) <= _KEPT_TEXTS
     (done,) = tracker.finish()
     assert done.text == "4253УБГ" and done.frames == 3000 and done.direction == STATIONARY
+
+
+def test_a_misread_where_the_view_jumps_does_not_split_the_track():
+    # The small plate: read, then the view jumps 2 plate widths and that frame's read is
+    # wrong by 3 characters (a new track there), then read right again at the new place.
+    frames = ([[plate(1000, "9081ХӨР", w=75)]] * 5 + [[plate(1150, "9ПХӨР", pattern=False,
+                                                             w=75)]]
+              + [[plate(1150, "9081ХӨР", w=75)]] * 5)
+    (track,) = run(frames)
+    assert (track.text, track.frames, track.first_frame, track.last_frame) == (
+        "9081ХӨР", 11, 0, 10)
+
+
+def test_two_vehicles_with_different_plates_one_after_the_other_stay_two():
+    frames = [[plate(1000, "9081ХӨР")]] * 4 + [[plate(1000, "4253УБГ")]] * 4
+    assert [t.text for t in run(frames)] == ["9081ХӨР", "4253УБГ"]
