@@ -69,8 +69,13 @@ def check_events(events: list[dict], truth: list[str]) -> dict:
     lost = sum(len(set(truth) - set(passes.get(p, []))) for p in full)
     doubled = sum(len(v) - len(set(v)) for v in passes.values())
     junk = sum(t not in truth for v in passes.values() for t in v)
+    odd = [p for p in full if sorted(passes.get(p, [])) != truth]
     return {"passes": len(full), "events": len(events), "lost": lost, "doubled": doubled,
-            "junk": junk}
+            "junk": junk, "odd_passes": [
+                [{k: e[k] for k in ("id", "text", "first_seen", "last_seen", "frames",
+                                    "candidates")}
+                 for e in events if round((e["first_seen_s"] - t0) / PASS_S) == p]
+                for p in odd]}
 
 
 def main() -> None:
