@@ -1,20 +1,23 @@
-"""Load on the HTTP service: requests/s, latency percentiles and errors with C concurrent
-clients, for the plain server (1 and 2 reading threads) and Ray Serve (1 and 2 replicas),
-against ``PlateReader.read`` in one process with no HTTP at all.
+"""Load on the HTTP service: requests/s, latency percentiles, CPU per request and errors with
+C concurrent clients, for the plain server (1 and 2 reading threads) and Ray Serve (1 and 2
+replicas), against ``PlateReader.read`` in one process with no HTTP at all.
 
     python -m benchmarks.serve_load [--rounds 3] [--requests 120] [--clients 2] [image ...]
 
 Loopback only (127.0.0.1), bounded: each measurement stops after ``--requests`` requests or
-``--seconds`` seconds, whichever comes first. Every configuration runs in a fresh process
-(servers started with ``edge-alpr serve``), in an order rotated each round so that a slow
-minute of this shared host falls on all of them; the table gives the median over the rounds
-and the ratio to the in-process baseline of the same round. Clients post real frames (the
-bundled sample by default) as CodeProject.AI clients do, a multipart file part ``upload``,
-over keep-alive connections; a response that is not a 200 with the frame's plates is an error.
+``--seconds`` seconds, whichever comes first. Every configuration runs in fresh processes of
+its own session (servers started with ``edge-alpr serve``), in an order rotated each round so
+that a slow minute of this shared host falls on all of them; the table gives the median over
+the rounds and the ratio to the faster in-process baseline of the same round. Clients post
+real frames (the bundled sample by default) as CodeProject.AI clients do, a multipart file
+part ``upload``, over keep-alive connections; a response that is not a 200 with the frame's
+plates is an error. CPU per request is the user + system time of every process of the
+configuration (Ray's daemons, proxy and replicas included) over the timed requests: a measure
+of the work done that a busy host's scheduling distorts less than requests/s.
 
-The baseline is what one process gets from ``PlateReader.read(path)`` on the same JPEG files
-(decoding included, as the service decodes each upload): one reader (``threads=1``) shared by
-C threads, the fastest in-process setting on this 2-core host (toolchain notes).
+The baselines are what one process gets from ``PlateReader.read(path)`` on the same JPEG files
+(decoding included, as the service decodes each upload), one reader (``threads=1``) shared by
+1 or 2 threads.
 """
 
 from __future__ import annotations
@@ -60,11 +63,12 @@ def client(i):
         reader.read(frames[n % len(frames)])
         with lock:
             lat.append(time.perf_counter() - t0)
-threads = [threading.Thread(target=client, args=(i,)) for i in range({clients!r})]
-t0 = time.perf_counter()
+threads = [threading.Thread(target=client, args=(i,)) for i in range({threads!r})]
+t0, cpu0 = time.perf_counter(), time.process_time()
 for t in threads: t.start()
 for t in threads: t.join()
-print(json.dumps({{"wall_s": time.perf_counter() - t0, "latencies_s": lat}}))
+print(json.dumps({{"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - cpu0,
+                  "latencies_s": lat}}))
 """
 
 
@@ -72,7 +76,7 @@ print(json.dumps({{"wall_s": time.perf_counter() - t0, "latencies_s": lat}}))
 class Config:
     name: str
     kind: str  # "baseline", "server" or "ray"
-    count: int  # reading threads (server) or replicas (ray)
+    count: int  # reading threads (baseline, server) or replicas (ray)
 
 
 @dataclass
@@ -86,6 +90,7 @@ class Run:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    cpu_ms: float  # CPU time (user + system) per good request, every process of the config
     load: tuple[float, float, float]
     error_samples: list[str] = field(default_factory=list)
 
@@ -112,15 +117,33 @@ def _percentiles(latencies_s: list[float]) -> tuple[float, float, float]:
     return float(p[0]), float(p[1]), float(p[2])
 
 
-def run_baseline(images: list[str], clients: int, requests: int, seconds: float,
+def run_baseline(config: Config, images: list[str], requests: int, seconds: float,
                  round_: int) -> Run:
-    code = _BASELINE.format(images=images, requests=requests, seconds=seconds, clients=clients)
+    code = _BASELINE.format(images=images, requests=requests, seconds=seconds,
+                            threads=config.count)
+    # Its own session, as the servers have: with autogroup scheduling each session gets its
+    # share of a busy host, so all configurations compete on the same terms.
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=seconds + START_TIMEOUT_S).stdout
+                         check=True, timeout=seconds + START_TIMEOUT_S,
+                         start_new_session=True).stdout
     result = json.loads(out.splitlines()[-1])
     lat = result["latencies_s"]
-    return Run("PlateReader.read in-process", round_, len(lat), 0, result["wall_s"],
-               len(lat) / result["wall_s"], *_percentiles(lat), os.getloadavg())
+    return Run(config.name, round_, len(lat), 0, result["wall_s"], len(lat) / result["wall_s"],
+               *_percentiles(lat), result["cpu_s"] * 1e3 / max(1, len(lat)), os.getloadavg())
+
+
+def session_cpu_s(session: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a session."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[3]) == session:  # fields after "(comm)": state ppid pgrp session ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def start_server(config: Config, port: int) -> subprocess.Popen:
@@ -175,9 +198,11 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def load(base: str, frames: list[bytes], expected: list[list[str]], clients: int,
-         requests_: int, seconds: float, path: str) -> tuple[list[float], int, float, list[str]]:
+         requests_: int, seconds: float, path: str, session: int
+         ) -> tuple[list[float], int, float, list[str], float]:
     """``clients`` threads, each with a keep-alive session, until ``requests_`` were sent or
-    ``seconds`` passed. Returns latencies of good responses, errors, wall time, samples."""
+    ``seconds`` passed. Returns latencies of good responses, errors, wall time, samples, and
+    the CPU seconds the server's session used meanwhile."""
     import requests
 
     lock = threading.Lock()
@@ -219,10 +244,11 @@ def load(base: str, frames: list[bytes], expected: list[list[str]], clients: int
     for t in threads:
         t.start()
     barrier.wait()  # every client warmed up: the clock starts now
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), session_cpu_s(session)
     for t in threads:
         t.join()
-    return latencies, len(errors), time.perf_counter() - t0, errors[:3]
+    wall, cpu = time.perf_counter() - t0, session_cpu_s(session) - cpu0
+    return latencies, len(errors), wall, errors[:3], cpu
 
 
 def run_server(config: Config, frames: list[bytes], expected: list[list[str]], clients: int,
@@ -232,12 +258,12 @@ def run_server(config: Config, frames: list[bytes], expected: list[list[str]], c
     proc = start_server(config, port)
     try:
         wait_ready(proc, base, config.count if config.kind == "ray" else 1)
-        lat, errors, wall, samples = load(base, frames, expected, clients, requests_, seconds,
-                                          path)
+        lat, errors, wall, samples, cpu_s = load(base, frames, expected, clients, requests_,
+                                                 seconds, path, proc.pid)
     finally:
         stop_server(proc)
     return Run(config.name, round_, len(lat), errors, wall, len(lat) / wall,
-               *_percentiles(lat), os.getloadavg(), samples)
+               *_percentiles(lat), cpu_s * 1e3 / max(1, len(lat)), os.getloadavg(), samples)
 
 
 def expected_plates(images: list[str]) -> list[list[str]]:
@@ -261,7 +287,8 @@ def main() -> None:
     images = args.images or [str(p) for p in sample_frames()]
     frames = [Path(p).read_bytes() for p in images]
     expected = expected_plates(images)
-    configs = [Config("PlateReader.read in-process", "baseline", args.clients),
+    configs = [Config("PlateReader.read in-process, 1 thread", "baseline", 1),
+               Config("PlateReader.read in-process, 2 threads", "baseline", 2),
                Config("server, 1 thread", "server", 1), Config("server, 2 threads", "server", 2)]
     if not args.no_ray:
         configs += [Config("Ray Serve, 1 replica", "ray", 1),
@@ -271,13 +298,14 @@ def main() -> None:
         order = configs[r % len(configs):] + configs[:r % len(configs)]
         for config in order:
             if config.kind == "baseline":
-                run = run_baseline(images, args.clients, args.requests, args.seconds, r)
+                run = run_baseline(config, images, args.requests, args.seconds, r)
             else:
                 run = run_server(config, frames, expected, args.clients, args.requests,
                                  args.seconds, r, args.path)
             runs.append(run)
             print(f"round {r} {run.config}: {run.rps:.1f} req/s, p50 {run.p50_ms:.1f} ms, "
-                  f"p99 {run.p99_ms:.1f} ms, {run.errors} errors, load {run.load[0]:.2f}",
+                  f"p99 {run.p99_ms:.1f} ms, CPU {run.cpu_ms:.1f} ms/req, {run.errors} errors, "
+                  f"load {run.load[0]:.2f}",
                   file=sys.stderr, flush=True)
     if args.out:
         args.out.write_text(json.dumps([asdict(r) for r in runs], indent=1))
@@ -285,21 +313,27 @@ def main() -> None:
 
 
 def table(configs: list[Config], runs: list[Run], clients: int) -> str:
-    base = {r.round: r.rps for r in runs if r.config == configs[0].name}
-    lines = [f"| configuration ({clients} clients) | req/s | vs in-process | p50 ms | p95 ms | "
-             "p99 ms | p99/p50 | errors | load avg (1 min) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    """Medians over the rounds; "vs in-process" is each round's ratio to the faster of the two
+    in-process baselines of that round."""
+    baselines = [c.name for c in configs if c.kind == "baseline"]
+    base = {r.round: 0.0 for r in runs}
+    for r in runs:
+        if r.config in baselines:
+            base[r.round] = max(base[r.round], r.rps)
+    med = statistics.median
+    lines = [f"| configuration ({clients} clients; in-process: reading threads) | req/s | "
+             "vs in-process | p50 ms | p95 ms | p99 ms | p99/p50 | CPU ms/req | errors | "
+             "load avg (1 min) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for c in configs:
         mine = [r for r in runs if r.config == c.name]
-        med = lambda xs: statistics.median(xs)  # noqa: E731
-        ratio = med([r.rps / base[r.round] for r in mine])
         lines.append(
-            f"| {c.name} | {med([r.rps for r in mine]):.1f} | {ratio:.2f} | "
+            f"| {c.name} | {med([r.rps for r in mine]):.1f} | "
+            f"{med([r.rps / base[r.round] for r in mine]):.2f} | "
             f"{med([r.p50_ms for r in mine]):.1f} | {med([r.p95_ms for r in mine]):.1f} | "
             f"{med([r.p99_ms for r in mine]):.1f} | "
             f"{med([r.p99_ms / r.p50_ms for r in mine]):.2f} | "
-            f"{sum(r.errors for r in mine)} | "
-            f"{min(r.load[0] for r in mine):.2f}-{max(r.load[0] for r in mine):.2f} |")
+            f"{med([r.cpu_ms for r in mine]):.1f} | {sum(r.errors for r in mine)} | "
+            f"{min(r.load[0] for r in mine):.1f}-{max(r.load[0] for r in mine):.1f} |")
     return "\n".join(lines)
 
 
