@@ -77,6 +77,8 @@ def soak(reader: PlateReader, frames: list[Path], reads: int) -> bool:
           f"{samples[-1][1]:.1f}; growth after {settled[0][0]} reads {growth:+.1f} MiB, "
           f"slope {slope:+.3f} MiB per 1000 reads; frames read differently on a later "
           f"round: {changed}")
+    step = max(1, len(samples) // 10)
+    print("  RSS MiB by reads: " + ", ".join(f"{i}: {m:.1f}" for i, m in samples[::step]))
     return growth < 5 and changed == 0
 
 

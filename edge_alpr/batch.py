@@ -36,13 +36,14 @@ def default_workers() -> int:
     return max(1, min(cpus, MAX_WORKERS))
 
 
-def batch_settings(n_files: int, workers: int | None, threads: int | None
-                   ) -> tuple[int, int | None]:
+def batch_settings(n_files: int, workers: int | None, threads: int | None,
+                   lean: bool = False) -> tuple[int, int | None]:
     """Workers and intra-op threads for reading ``n_files``: ``workers`` default to
-    :func:`default_workers` (never more than the files), and ``threads`` to 1 when there are
-    several workers, since parallel files beat parallel operators on small CPUs (README,
-    "Reading a folder"), else to onnxruntime's default."""
-    workers = max(1, min(workers or default_workers(), n_files))
+    :func:`default_workers` (1 for ``lean``, the kiosk profile, where memory comes first;
+    never more than the files), and ``threads`` to 1 when there are several workers, since
+    parallel files beat parallel operators on small CPUs (README, "Reading a folder"), else to
+    onnxruntime's default."""
+    workers = max(1, min(workers or (1 if lean else default_workers()), n_files))
     return workers, threads or (1 if workers > 1 else None)
 
 

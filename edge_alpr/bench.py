@@ -187,7 +187,7 @@ def bench_files(files: Sequence[Path], threads: int | None, providers: Sequence[
                 precision: str, lean: bool) -> BatchStats:
     """Read ``files`` once as ``edge-alpr read`` does (its workers and threads unless
     ``threads`` is given), after loading the reader and reading the first file untimed."""
-    workers, threads = batch_settings(len(files), None, threads)
+    workers, threads = batch_settings(len(files), None, threads, lean)
     reader = PlateReader(providers=tuple(providers), threads=threads, precision=precision,
                          lean=lean)
     read_file(reader, Path(files[0]))  # first-run allocations, as the other figures skip them

@@ -84,7 +84,7 @@ def read(
         "per core].")] = None,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Files decoded and read at once, sharing one reader [default: one per "
-        f"CPU, at most {MAX_WORKERS}].")] = None,
+        f"CPU, at most {MAX_WORKERS}; 1 with --lean].")] = None,
     provider: Providers = None,
     precision: Precision = AUTO,
     fp32: Fp32 = False,
@@ -100,7 +100,7 @@ def read(
     if not files:
         raise typer.BadParameter("no input images", param_hint="PATHS")
     _set_malloc(lean)
-    workers, threads = batch_settings(len(files), workers, threads)
+    workers, threads = batch_settings(len(files), workers, threads, lean)
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
                          precision=precision, min_chars=min_chars, lean=lean)
     failed = 0

@@ -2,6 +2,7 @@
 files in flight, errors per file, the same reads whatever the workers and with --out."""
 
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -14,7 +15,14 @@ import cv2
 import numpy as np
 import pytest
 
-from edge_alpr.batch import AHEAD_PER_WORKER, batch_settings, read_file, read_files
+from edge_alpr.batch import (
+    AHEAD_PER_WORKER,
+    MAX_WORKERS,
+    batch_settings,
+    default_workers,
+    read_file,
+    read_files,
+)
 from edge_alpr.errors import InferenceError
 from edge_alpr.image import read_gray, read_image
 from edge_alpr.pipeline import PlateReader
@@ -87,14 +95,23 @@ def test_paths_are_taken_only_as_room_frees_up(folder):
     assert len(list(reads)) == len(folder) - 1
 
 
-@pytest.mark.parametrize("n_files, workers, threads, expected", [
-    (100, 2, None, (2, 1)),  # several workers: one intra-op thread each
-    (100, 1, None, (1, None)),  # one worker: onnxruntime's default
-    (1, 4, None, (1, None)),  # never more workers than files
-    (100, 2, 3, (2, 3)),  # threads asked for are kept
+@pytest.mark.parametrize("n_files, workers, threads, lean, expected", [
+    (100, 2, None, False, (2, 1)),  # several workers: one intra-op thread each
+    (100, 1, None, False, (1, None)),  # one worker: onnxruntime's default
+    (1, 4, None, False, (1, None)),  # never more workers than files
+    (100, 2, 3, False, (2, 3)),  # threads asked for are kept
+    (100, None, None, True, (1, None)),  # the kiosk profile: one file at a time
+    (100, 2, None, True, (2, 1)),
 ])
-def test_batch_settings(n_files, workers, threads, expected):
-    assert batch_settings(n_files, workers, threads) == expected
+def test_batch_settings(n_files, workers, threads, lean, expected):
+    assert batch_settings(n_files, workers, threads, lean) == expected
+
+
+def test_default_workers_follow_the_cpus(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(16)), raising=False)
+    assert default_workers() == MAX_WORKERS
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0}, raising=False)
+    assert default_workers() == 1
 
 
 def test_a_file_reads_the_same_with_its_image_kept_and_as_an_array():
