@@ -80,11 +80,11 @@ def read(
     paths: Annotated[list[str], typer.Argument(help="Image files, directories or globs.")],
     json_lines: Annotated[bool, typer.Option("--json", help="One JSON line per image.")] = False,
     threads: Annotated[int | None, typer.Option(
-        min=1, help="Intra-op threads per model [default: 1 with several workers, else one "
-        "per core].")] = None,
+        min=1, help="Intra-op threads per model (default: 1 with several workers, else one "
+        "per core).")] = None,
     workers: Annotated[int | None, typer.Option(
-        min=1, help="Files decoded and read at once, sharing one reader [default: one per "
-        f"CPU, at most {MAX_WORKERS}; 1 with --lean].")] = None,
+        min=1, help="Files decoded and read at once, sharing one reader (default: one per "
+        f"CPU, at most {MAX_WORKERS}; 1 with --lean).")] = None,
     provider: Providers = None,
     precision: Precision = AUTO,
     fp32: Fp32 = False,
@@ -357,7 +357,7 @@ def eval_(
 @app.command()
 def bench(
     images: Annotated[list[str] | None, typer.Argument(
-        help="Image files, directories or globs [default: the bundled sample frames].")
+        help="Image files, directories or globs (default: the bundled sample frames).")
     ] = None,
     runs: Annotated[int, typer.Option(min=1, help="Timed frames.")] = 50,
     warmup: Annotated[int, typer.Option(min=0, help="Untimed frames first.")] = 5,
