@@ -114,6 +114,12 @@ def test_read_gives_the_cli_record_with_the_sample_plates(url, reader, send):
     assert set(record) == {"image", "width", "height", "plates", "ms"} and record["ms"] > 0
 
 
+def test_read_accepts_the_options_it_was_started_with(url):
+    response = checked(requests.post(f"{url}/v1/read?threads=1&min_chars=5", data=JPEG,
+                                     headers={"Content-Type": "image/jpeg"}))
+    assert sorted(p["text"] for p in response.json()["plates"]) == TEXTS
+
+
 def test_read_min_chars_filters_per_request(url):
     huge = checked(requests.post(f"{url}/v1/read?min_chars=8", data=JPEG,
                                  headers={"Content-Type": "image/jpeg"})).json()
@@ -125,7 +131,8 @@ def test_read_min_chars_filters_per_request(url):
 
 @pytest.mark.parametrize("query, problem", [
     ("min_chars=-1", "min_chars"), ("min_chars=x", "min_chars"),
-    ("lean=True", "started with"), ("bogus=1", "unknown query parameter"),
+    ("lean=True", "started with"), ("threads=2", "started with threads=1"),
+    ("bogus=1", "unknown query parameter"),
 ])
 def test_read_bad_query_is_400_naming_it(url, query, problem):
     response = checked(requests.post(f"{url}/v1/read?{query}", data=JPEG,

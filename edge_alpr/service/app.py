@@ -95,8 +95,8 @@ class PlateService:
         # Each worker reads whole frames; parallel frames beat parallel operators on small
         # CPUs (toolchain notes), so the models get one intra-op thread unless told otherwise.
         # min_chars is applied per request, so the reader reports every detection.
-        self.reader = reader or PlateReader(**{"threads": 1, **config.reader_options,
-                                               "min_chars": 0})
+        self.reader_options = {"threads": 1, **config.reader_options}
+        self.reader = reader or PlateReader(**self.reader_options, min_chars=0)
         self.queue = ReadQueue(config.workers, config.queue)
         self.metrics = ServiceMetrics(self.queue)
         self.plate_reader_calls = 0
@@ -211,7 +211,7 @@ class PlateService:
                                     f"{value!r}")
                 min_chars = int(value)
             elif key in fixed:
-                loaded = self.config.reader_options.get(key)
+                loaded = self.reader_options.get(key)
                 if loaded is None or str(loaded) != value:
                     raise HttpError(400, f"{key}={value}: this server was started with "
                                     f"{key}={loaded}; start one with that option to use it")
