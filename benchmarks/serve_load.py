@@ -31,6 +31,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -153,9 +154,12 @@ def start_server(config: Config, port: int) -> subprocess.Popen:
         args += ["--ray", "--replicas", str(config.count), "--threads", "1"]
     else:
         args += ["--threads", str(config.count)]
-    # Its own session: whatever it starts (Ray's daemons) can be signalled as a group.
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    # Its own session: whatever it starts (Ray's daemons) can be signalled as a group. Its log
+    # goes to a file: a pipe nobody reads fills up and blocks the server's next log line.
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
 
 
 def wait_ready(proc: subprocess.Popen, base: str, replicas: int) -> None:
@@ -166,8 +170,9 @@ def wait_ready(proc: subprocess.Popen, base: str, replicas: int) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            proc.log.seek(0)  # type: ignore[attr-defined]
             raise RuntimeError(f"server exited with {proc.returncode}: "
-                               f"{proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+                               f"{proc.log.read().decode()[-2000:]}")  # type: ignore[attr-defined]
         try:
             seen.add(requests.get(base + "/healthz", timeout=5).json()["instance"])
             if len(seen) >= replicas:

@@ -17,7 +17,7 @@ MIN_CONNECTIONS = 64
 
 
 def serve(config: ServiceConfig, host: str = "127.0.0.1", port: int = 8080,
-          log_level: str = "warning") -> None:
+          log_level: str = "info") -> None:
     """Load the models, then serve until interrupted (Ctrl-C, SIGTERM)."""
     app = build_app(config)
     log.info("edge-alpr service on http://%s:%d (%d reading threads, queue %d)", host, port,
