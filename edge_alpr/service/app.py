@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from importlib.metadata import version
 from typing import Any
 
@@ -44,16 +43,14 @@ from .http import (
 )
 from .metrics import RequestMetrics, ServiceMetrics
 from .queue import ReadQueue
-from .shapes import codeproject_response, parse_timestamp, platerecognizer_response
+from .shapes import codeproject_response, platerecognizer_response
 from .uploads import (
     Upload,
-    decode_base64_image,
     edge_upload,
     file_upload,
     first_file,
-    form_bool,
     form_float,
-    form_json_object,
+    plate_recognizer_request,
 )
 
 log = logging.getLogger(__name__)
@@ -151,37 +148,17 @@ class PlateService:
 
     async def plate_reader(self, request: Request) -> Response:
         with self.queue.admit():
-            form = await parse_form(request, self.config.max_body)
-            if form.get("upload_url"):
-                raise HttpError(400, "upload_url is not supported: edge-alpr fetches nothing "
-                                "from the network; send the image itself in 'upload'")
-            camera_id = form.get("camera_id")
-            stamp = form.get("timestamp")
-            try:
-                moment = parse_timestamp(stamp) if isinstance(stamp, str) and stamp.strip() \
-                    else datetime.now(timezone.utc)
-            except ValueError as e:
-                raise HttpError(400, f"timestamp: expected ISO 8601 with Z or an offset, got "
-                                f"{stamp!r}") from e
-            form_bool(form, "mmc")  # accepted; make, model and colour are not predicted
-            config = form_json_object(form, "config")
-            part = first_file(form, ("upload",))
-            if part is not None:
-                upload = await file_upload(part)
-            elif isinstance(form.get("upload"), str):
-                upload = Upload(decode_base64_image(form["upload"], "upload"), None)
-            else:
-                raise HttpError(400, "upload: required (a file part, or base64 image data)")
-            done = await self.read(upload)
-        plates = [p.to_dict() for p in done.plates
-                  if p.detection_score >= _threshold(config, "threshold_d")
-                  and p.confidence >= _threshold(config, "threshold_o")]
+            snapshot = await plate_recognizer_request(
+                await parse_form(request, self.config.max_body))
+            done = await self.read(snapshot.upload)
+        plates = [p.to_dict() for p in done.plates if p.detection_score >= snapshot.threshold_d
+                  and p.confidence >= snapshot.threshold_o]
         self.plate_reader_calls += 1
         # Plate Recognizer's service answers 201 Created; its clients accept any 2xx.
         return JSONResponse(platerecognizer_response(
-            plates, processing_ms=done.process_s * 1e3, filename=upload.filename,
-            camera_id=camera_id if isinstance(camera_id, str) and camera_id else None,
-            timestamp=moment, calls=self.plate_reader_calls), status_code=201)
+            plates, processing_ms=done.process_s * 1e3, filename=snapshot.upload.filename,
+            camera_id=snapshot.camera_id, timestamp=snapshot.timestamp,
+            calls=self.plate_reader_calls), status_code=201)
 
     async def healthz(self, request: Request) -> Response:
         models = {m.path.name: list(m.providers) for m in self.reader.models.values()}
@@ -225,14 +202,6 @@ class PlateService:
 
     def close(self) -> None:
         self.queue.close()
-
-
-def _threshold(config: Mapping[str, Any], key: str) -> float:
-    """A Plate Recognizer engine config threshold (0 when absent); others keys are ignored."""
-    value = config.get(key, 0.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise HttpError(400, f"config.{key}: expected a number from 0 to 1, got {value!r}")
-    return float(value)
 
 
 def build_app(config: ServiceConfig, reader: PlateReader | None = None) -> Starlette:

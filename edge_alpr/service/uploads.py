@@ -7,12 +7,14 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
 from .http import HttpError, parse_form
+from .shapes import parse_timestamp
 
 RAW_IMAGE_TYPES = ("image/", "application/octet-stream")
 _DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,")
@@ -97,3 +99,51 @@ def form_json_object(form: FormData, name: str) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise HttpError(400, f"{name}: expected a JSON object, got {value!r}")
     return parsed
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    """A Plate Recognizer Snapshot request, its fields checked."""
+
+    upload: Upload
+    camera_id: str | None
+    timestamp: datetime  # as sent, else now
+    threshold_d: float  # config's detection and reading thresholds (0: keep every plate)
+    threshold_o: float
+
+
+async def plate_recognizer_request(form: FormData) -> SnapshotRequest:
+    """``upload`` as a file part or base64 text; ``upload_url`` refused (nothing is fetched);
+    ``regions`` accepted (every plate read is Mongolian); ``camera_id``; ``timestamp``; ``mmc``
+    accepted (make, model and colour are not predicted); ``config``, whose ``threshold_d`` and
+    ``threshold_o`` are honoured and other keys ignored."""
+    if form.get("upload_url"):
+        raise HttpError(400, "upload_url is not supported: edge-alpr fetches nothing from the "
+                        "network; send the image itself in 'upload'")
+    stamp = form.get("timestamp")
+    try:
+        moment = (parse_timestamp(stamp) if isinstance(stamp, str) and stamp.strip()
+                  else datetime.now(timezone.utc))
+    except ValueError as e:
+        raise HttpError(400, f"timestamp: expected ISO 8601 with Z or an offset, got "
+                        f"{stamp!r}") from e
+    form_bool(form, "mmc")
+    config = form_json_object(form, "config")
+    thresholds = [_threshold(config, key) for key in ("threshold_d", "threshold_o")]
+    part = first_file(form, ("upload",))
+    if part is not None:
+        upload = await file_upload(part)
+    elif isinstance(form.get("upload"), str):
+        upload = Upload(decode_base64_image(form["upload"], "upload"), None)
+    else:
+        raise HttpError(400, "upload: required (a file part, or base64 image data)")
+    camera_id = form.get("camera_id")
+    return SnapshotRequest(upload, camera_id if isinstance(camera_id, str) and camera_id
+                           else None, moment, *thresholds)
+
+
+def _threshold(config: dict[str, Any], key: str) -> float:
+    value = config.get(key, 0.0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise HttpError(400, f"config.{key}: expected a number from 0 to 1, got {value!r}")
+    return float(value)
