@@ -96,10 +96,11 @@ def test_the_readme_main_command_reads_the_sample(venv, tmp_path, where):
     assert sorted(line.split()[1] for line in out.stdout.splitlines()) == TRUTH
 
 
+@pytest.mark.parametrize("where", ["checkout", "elsewhere"])
 @pytest.mark.parametrize("command", ["edge-alpr info", "edge-alpr bench --runs 100 --threads 2"])
-def test_readme_commands_run_in_the_checkout_root(venv, command):
+def test_readme_commands_run(venv, tmp_path, command, where):
     assert command in README
-    out = run(venv, command.split(), REPO)
+    out = run(venv, command.split(), REPO if where == "checkout" else tmp_path)
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
     if command == "edge-alpr info":
         assert "model detector_fp32.onnx: " in out.stdout and "error" not in out.stdout
