@@ -88,9 +88,10 @@ def reuse_malloc() -> bool:
     """The opposite of :func:`lean_malloc`, for reading many frames: glibc keeps freed blocks
     up to 64 MiB in its heap (and 128 MiB of free heap untrimmed) for the next frame, whose
     buffers have the same sizes. By default a worker thread's decoded image and tensors are
-    mapped and unmapped again for every file, faulting in each page: here ~1,150 page faults
-    and 1.5-3 ms of system time per 1080p file, against ~100 and 0.2-0.6 ms with this, for
-    ~3 MiB more peak memory (README, "Reading a folder"). Process-wide, for the command line.
+    mapped and unmapped again for every file, faulting in each page: here 400-1,150 page
+    faults and 1.5-3 ms of system time per 1080p file, against 15-140 and 0.2-0.6 ms with
+    this, for ~3 MiB more peak memory (README, "Reading a folder"). Process-wide, for the
+    command line.
     """
     return _mallopt((_M_MMAP_THRESHOLD, 64 << 20), (_M_TRIM_THRESHOLD, 128 << 20))
 
