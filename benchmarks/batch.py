@@ -2,6 +2,11 @@
 commands, alternating, in fresh processes.
 
     python -m benchmarks.batch DIR [--rounds 5] [--command NAME=COMMAND ...]
+    python -m benchmarks.batch DIR --make 100    # first: DIR gets 100 1080p colour JPEGs
+
+``--make N`` writes N 1920×1080 colour JPEGs (OpenCV's quality 95) made from the real photos
+of ../shared (scaled to cover 1080p, centre-cropped, repeated) into DIR, for a folder to read;
+keep DIR outside the repository (the photos are never committed).
 
 Each COMMAND is run as ``COMMAND --json DIR`` (split on spaces), e.g.
 ``--command today=/tmp/old/bin/edge-alpr read --command workers1=edge-alpr read --workers 1``;
@@ -51,13 +56,40 @@ def measure(command: list[str], folder: Path) -> dict:
             "rss_mib": after.ru_maxrss / 1024, "texts": texts}
 
 
+REAL = Path(__file__).resolve().parent.parent.parent / "shared/data/mongolian-alpr/images"
+
+
+def make_jpegs(folder: Path, n: int) -> None:
+    import cv2
+
+    photos = sorted(REAL.glob("*.jpg"))
+    if not photos:
+        sys.exit(f"no photos in {REAL}")
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = []
+    for path in photos:
+        image = cv2.imread(str(path))  # colour, as a camera frame is
+        scale = max(1920 / image.shape[1], 1080 / image.shape[0])
+        image = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)),
+                           interpolation=cv2.INTER_AREA)
+        y, x = (image.shape[0] - 1080) // 2, (image.shape[1] - 1920) // 2
+        frames.append(image[y:y + 1080, x:x + 1920])
+    for i in range(n):
+        cv2.imwrite(str(folder / f"{i:03d}.jpg"), frames[i % len(frames)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path)
+    parser.add_argument("--make", type=int, metavar="N",
+                        help="write N JPEGs into FOLDER, then stop")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--command", action="append", default=[],
                         help="NAME=COMMAND, run as COMMAND --json FOLDER")
     args = parser.parse_args()
+    if args.make:
+        make_jpegs(args.folder, args.make)
+        return
     commands = dict(c.split("=", 1) for c in args.command) or {
         "default": "edge-alpr read", "workers1": "edge-alpr read --workers 1"}
     commands = {name: c.split() for name, c in commands.items()}
