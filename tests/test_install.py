@@ -39,11 +39,13 @@ def venv(tmp_path_factory) -> Path:
     site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()"
                            "['purelib'])"], capture_output=True, text=True,
                           check=True).stdout.strip()
-    ours = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
-    Path(site, "_edge_alpr_test_deps.pth").write_text("\n".join(sorted(ours)) + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
                     "--no-deps", "--no-index", str(wheel)], check=True, capture_output=True,
                    timeout=300)
+    # After the install: pip would otherwise find this environment's edge-alpr there and
+    # take the requirement as already satisfied.
+    ours = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    Path(site, "_edge_alpr_test_deps.pth").write_text("\n".join(sorted(ours)) + "\n")
     installed = subprocess.run([python, "-c", "import edge_alpr; print(edge_alpr.__file__)"],
                                capture_output=True, text=True, check=True, cwd=tmp).stdout
     assert Path(installed.strip()).is_relative_to(site)  # the wheel, not this checkout
