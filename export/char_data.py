@@ -1,12 +1,15 @@
 """Character crops for the classifier, cut by the runtime's own segmentation.
 
-Rendered plates and the training photos' plates are segmented exactly as at run time; each
-component is labelled by IoU with the true character boxes, so training crops look like the
-crops the classifier will be given.
+Rendered plates (every colour scheme) and the training photos' plates are segmented exactly
+as at run time; each component is labelled by IoU with the true character boxes, so training
+crops look like the crops the classifier will be given. The gate-camera crops of the training
+split add real characters labelled by position (``export.gate_chars``); their labels are
+machine-made and are vetted by a character model before use (:func:`vet_gate`).
 
     python -m export.char_data [--plates 4000] [--seed 1]
 
-writes ``cache/chars-synth-<plates>-<seed>.npz`` and ``cache/chars-real-train.npz``.
+writes ``cache/chars-synth-<plates>-<seed>.npz``, ``cache/chars-real-train.npz`` and
+``cache/chars-gate-train.npz``.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from edge_alpr.metrics import match
 from edge_alpr.segment import CROP_PAD, CharBoxes, cut_chars, segment
 from export.data import photos, split
 from export.eval_segmentation import MIN_IOU, segmented_plates
+from export.gate_chars import segmented
+from export.gate_data import GateCrop, gate_split
 from export.synth.crop import render_plate_crop
-from export.synth.plate import SCHEMES
 
 CACHE_DIR = Path(__file__).resolve().parent.parent / "cache"
 # The classifier's input, height × width: the one place at training time; the runtime reads
@@ -37,8 +41,12 @@ CHAR_WIDTH = 20
 # A component overlapping a character less than MIN_IOU but more than this is a piece or
 # a merge of characters: neither a clean character nor clearly none, so it is left out.
 MAX_REJECT_IOU = 0.25
-# The segmentation finds dark ink on a light plate; light-on-dark schemes are left out.
-DARK_INK = tuple(s for s in SCHEMES if sum(s.ink) < sum(s.background))
+# The gate labels' OCR confuses these letters with each other (the data's README: Л, Д read
+# as А, Я and М as Н): a gate character labelled with one of them is used only where the
+# vetting model reads it so too. Other labels are used unless the model gives them less
+# than GATE_MIN_PROB (a wrong label, or a box off its character).
+GATE_SUSPECT = "АНЛДЯМ"
+GATE_MIN_PROB = 0.05
 
 
 def label_components(boxes: np.ndarray, truth: Sequence[CharBox]) -> list[str | None]:
@@ -66,10 +74,8 @@ def _labelled(crop: np.ndarray, chars: CharBoxes, labels: list[str | None]
 def synthetic_crops(n_plates: int, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(images, class indices) of the segmented components of each rendered plate."""
     rng = np.random.default_rng(seed)
-    p = np.array([s.probability for s in DARK_INK])
     for _ in range(n_plates):
-        scheme = DARK_INK[int(rng.choice(len(DARK_INK), p=p / p.sum()))]
-        image, plate = render_plate_crop(rng, scheme=scheme)
+        image, plate = render_plate_crop(rng)
         crop_box = plate.box.pad(CROP_PAD).clamp(image.shape[1], image.shape[0])
         x0, y0, _, _ = crop_box.to_int()
         crop = crop_box.crop(image)
@@ -85,6 +91,24 @@ def real_crops(photo_list: list[Photo]) -> Iterator[tuple[np.ndarray, np.ndarray
         yield _labelled(sp.crop, sp.chars, label_components(sp.chars.boxes, truth))
 
 
+def gate_crops(crops: Sequence[GateCrop]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(images, class indices) of the gate crops that segment into one box per slot,
+    labelled by position from their (machine-made) text."""
+    for gp in segmented(crops):
+        images = cut_chars(gp.image, gp.chars, CHAR_HEIGHT, CHAR_WIDTH)
+        yield images, np.array([CLASSES.index(c) for c in gp.crop.text], np.int64)
+
+
+def vet_gate(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Which gate crops to train on, given a vetting model's probabilities: suspect letters
+    only where the model's best class is the label, others unless the model all but rules
+    the label out."""
+    best = probs.argmax(axis=1)
+    suspect = np.isin(labels, [CLASSES.index(c) for c in GATE_SUSPECT])
+    p_label = probs[np.arange(len(labels)), labels]
+    return np.where(suspect, best == labels, p_label >= GATE_MIN_PROB)
+
+
 def _stack(parts: Iterator[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     images, labels = zip(*parts, strict=True)
     return np.concatenate(images), np.concatenate(labels)
@@ -95,6 +119,7 @@ def synthetic_path(n_plates: int, seed: int) -> Path:
 
 
 REAL_TRAIN_PATH = CACHE_DIR / "chars-real-train.npz"
+GATE_TRAIN_PATH = CACHE_DIR / "chars-gate-train.npz"
 
 
 def load_or_build(path: Path, build: Callable[[], tuple[np.ndarray, np.ndarray]]
@@ -115,6 +140,17 @@ def synthetic_set(n_plates: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def real_train_set() -> tuple[np.ndarray, np.ndarray]:
     return load_or_build(REAL_TRAIN_PATH, lambda: _stack(real_crops(split(photos())[0])))
+
+
+def gate_train_set() -> tuple[np.ndarray, np.ndarray]:
+    """Unvetted: labels as the gate data has them (see :func:`vet_gate`)."""
+    return load_or_build(GATE_TRAIN_PATH, lambda: _stack(gate_crops(gate_split()[0])))
+
+
+def gate_val_set() -> tuple[np.ndarray, np.ndarray]:
+    """The gate validation split's crops, labels as in main (checked by eye where
+    ``export/gate_val_checked.csv`` has them), never cached."""
+    return _stack(gate_crops(gate_split()[1]))
 
 
 def real_val_set() -> tuple[np.ndarray, np.ndarray]:
@@ -152,6 +188,8 @@ def main() -> None:
     print(f"synthetic: {describe(labels)} ({time.perf_counter() - t0:.0f} s)")
     _, labels = real_train_set()
     print(f"real train: {describe(labels)}")
+    _, labels = gate_train_set()
+    print(f"gate train (unvetted): {describe(labels)}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Train the character classifier, export it to fp32 and INT8 ONNX, score both on the
 validation photos' real character crops.
 
-    python -m export.train_chars [--minutes 12] [--threads 1]
+    python -m export.train_chars [--minutes 12] [--threads 1] [--gate-vet MODEL.onnx]
     python -m export.train_chars --export-only [--checkpoint runs/chars/last.keras]
 
 Training data: crops the runtime segmentation cuts from rendered plates and from the
-training photos (``export.char_data``). The last epoch is exported; the validation photos
-are only scored, never used to pick anything.
+training photos (``export.char_data``); with ``--gate-vet``, also the gate crops' characters
+of the training split that this character model vets (``export.char_data.vet_gate``: the
+machine-made labels are checked against it). The last epoch is exported; the validation
+photos and gate crops are only scored, never used to pick anything.
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ from edge_alpr.session import OnnxModel
 from .char_data import (
     CHAR_HEIGHT,
     CHAR_WIDTH,
+    GATE_SUSPECT,
+    gate_train_set,
+    gate_val_set,
     real_train_set,
     real_val_set,
     scores,
     synthetic_set,
+    vet_gate,
 )
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
 from .tf_extra import keras, tf  # noqa: E402
@@ -101,14 +107,39 @@ def dataset(images: np.ndarray, labels: np.ndarray, seed: int) -> tf.data.Datase
             .batch(BATCH).map(apply).prefetch(2))
 
 
+def vetted_gate_set(vet: Path, out: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The gate training crops that the character model ``vet`` vets; what was dropped, per
+    label and the model's reading, goes to ``out``/gate_vetting.json."""
+    x, y = gate_train_set()
+    probs = Recognizer(OnnxModel(vet, threads=1))(x)
+    keep = vet_gate(probs, y)
+    best = probs.argmax(axis=1)
+    dropped: dict[str, int] = {}
+    for t, p in zip(y[~keep], best[~keep], strict=True):
+        key = f"{CLASSES[t]}→{CLASSES[p]}"
+        dropped[key] = dropped.get(key, 0) + 1
+    suspect = np.isin(y, [CLASSES.index(c) for c in GATE_SUSPECT])
+    report = {"vetting_model": str(vet), "crops": int(len(y)), "kept": int(keep.sum()),
+              "suspect_letters": GATE_SUSPECT, "suspect_crops": int(suspect.sum()),
+              "suspect_kept": int((keep & suspect).sum()),
+              "dropped_label_to_reading": dict(sorted(dropped.items(), key=lambda kv: -kv[1]))}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gate_vetting.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    print(f"gate: kept {report['kept']} of {report['crops']} crops (suspect letters "
+          f"{report['suspect_kept']} of {report['suspect_crops']})", flush=True)
+    return x[keep], y[keep]
+
+
 def train(args: argparse.Namespace) -> keras.Model:
     synth_x, synth_y = synthetic_set(SYNTH_PLATES, SYNTH_SEED)
     real_x, real_y = real_train_set()
     hold_x, hold_y = synthetic_set(HOLDOUT_PLATES, HOLDOUT_SEED)
-    x = np.concatenate([synth_x, np.repeat(real_x, REAL_REPEAT, axis=0)])
-    y = np.concatenate([synth_y, np.repeat(real_y, REAL_REPEAT)])
-    print(f"train: {len(synth_y)} synthetic + {len(real_y)}×{REAL_REPEAT} real crops; "
-          f"holdout {len(hold_y)}", flush=True)
+    gate_x, gate_y = (vetted_gate_set(args.gate_vet, args.out) if args.gate_vet
+                      else (np.zeros((0, CHAR_HEIGHT, CHAR_WIDTH), np.uint8), np.zeros(0, int)))
+    x = np.concatenate([synth_x, np.repeat(real_x, REAL_REPEAT, axis=0), gate_x])
+    y = np.concatenate([synth_y, np.repeat(real_y, REAL_REPEAT), gate_y])
+    print(f"train: {len(synth_y)} synthetic + {len(real_y)}×{REAL_REPEAT} real + "
+          f"{len(gate_y)} gate crops; holdout {len(hold_y)}", flush=True)
     data = dataset(x, y, args.seed)
     steps = int(np.ceil(len(y) / BATCH))
 
@@ -167,13 +198,15 @@ def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
     int8 = quantize_int8(fp32, out / model_file_name(CHARS, INT8), calibration)
 
     val_x, val_y = real_val_set()
+    gate_x, gate_y = gate_val_set()
     report: dict[str, object] = {"parity_max_abs_diff": parity,
                                  "input_hw": [CHAR_HEIGHT, CHAR_WIDTH]}
     for name, path in ((FP32, fp32), (INT8, int8)):
         recognizer = Recognizer(OnnxModel(path, threads=1))
         report[name] = {"file": path.name, "bytes": path.stat().st_size,
                         "sha256": sha256_of(path),
-                        "real_validation": scores(recognizer(val_x), val_y)}
+                        "real_validation": scores(recognizer(val_x), val_y),
+                        "gate_validation": scores(recognizer(gate_x), gate_y)}
     return report
 
 
@@ -187,6 +220,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--export-only", action="store_true")
     ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
+    ap.add_argument("--gate-vet", type=Path, metavar="MODEL.onnx",
+                    help="train on the gate crops this character model vets")
     args = ap.parse_args()
     setup(args.threads, args.seed)
 

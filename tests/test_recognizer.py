@@ -18,10 +18,10 @@ def recognizer(request) -> Recognizer:
 
 def rendered_plate(seed: int) -> tuple[np.ndarray, str]:
     """A rendered dark-on-light plate cut as the runtime cuts it, and its text."""
-    from export.char_data import DARK_INK
     from export.synth.crop import render_plate_crop
+    from export.synth.plate import SCHEMES
 
-    image, plate = render_plate_crop(np.random.default_rng(seed), scheme=DARK_INK[0])
+    image, plate = render_plate_crop(np.random.default_rng(seed), scheme=SCHEMES[0])
     return plate.box.pad(CROP_PAD).crop(image), plate.text
 
 
