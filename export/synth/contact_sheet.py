@@ -138,11 +138,12 @@ CHAR_TILE = (40, 72)  # width, height of one character tile (cut_chars at this s
 CHAR_COLS = 24
 
 
-def _char_tiles(gray: np.ndarray, boxes: Sequence[tuple[float, float, float, float]]
-                ) -> list[np.ndarray]:
+def _char_tiles(gray: np.ndarray, boxes: Sequence[tuple[float, float, float, float]],
+                light_ink: bool = False) -> list[np.ndarray]:
+    """The boxes cut as the classifier gets them (light ink inverted)."""
     if not boxes:
         return []
-    chars = CharBoxes(np.array(boxes, np.float64), np.zeros(len(boxes), np.int64))
+    chars = CharBoxes(np.array(boxes, np.float64), np.zeros(len(boxes), np.int64), light_ink)
     return list(cut_chars(gray, chars, CHAR_TILE[1], CHAR_TILE[0]))
 
 
@@ -198,7 +199,8 @@ def char_sheets(seed: int, n: int, max_gate: int) -> dict[str, np.ndarray]:
             layout, scheme = combos[i % len(combos)]
             image, plate = render_plate_crop(rng, _text_with(rng, char), layout,
                                              backgrounds[i % len(backgrounds)], scheme=scheme)
-            syn += _char_tiles(image, [c.box.as_list() for c in plate.chars if c.label == char])
+            syn += _char_tiles(image, [c.box.as_list() for c in plate.chars if c.label == char],
+                               sum(scheme.ink) > sum(scheme.background))
         sheets[char] = np.vstack([
             _char_grid(f"{char}: synthetic ({len(syn)})", syn, _SYN),
             _char_grid(f"{char}: training photos ({len(real[char])})", real[char], _REAL),
