@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +26,15 @@ import pytest
 
 TESTS = Path(__file__).parent
 SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, where python3-gi lives
+
+
+def die_with_parent() -> None:
+    """Run in a child before its program starts: Linux sends it SIGTERM when the test process
+    dies, so a test run that is killed leaves no service behind."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -77,7 +87,7 @@ def mosquitto(tmp: Path) -> Iterator[int]:
     conf = tmp / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     try:
         wait_port(port)
         yield port
@@ -96,7 +106,8 @@ class RtspServer:
     def start(self) -> None:
         self.proc = subprocess.Popen([SYSTEM_PYTHON, str(TESTS / "rtsp_server.py"),
                                       str(self.port), str(self.clip)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
+                                     stderr=subprocess.DEVNULL, text=True,
+                                     preexec_fn=die_with_parent)
         assert self.proc.stdout is not None
         if self.proc.stdout.readline().strip() != "ready":
             stop(self.proc)
@@ -170,7 +181,7 @@ class Browser:
                 "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self._profile.name}",
                 "--window-size=1280,900", "about:blank"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     text=True)
+                                     text=True, preexec_fn=die_with_parent)
         assert self.proc.stderr is not None
         deadline = time.monotonic() + 30
         port = None
@@ -236,7 +247,7 @@ def watch_process(config: Path, *args: str, env: dict | None = None) -> subproce
     log = open(config.parent / "watch.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen([sys.executable, "-m", "edge_alpr.cli", "watch", str(config), *args],
                             stdout=subprocess.DEVNULL, stderr=log,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, **(env or {})}, preexec_fn=die_with_parent)
 
 
 def wait_until(predicate, timeout: float, what: str):
