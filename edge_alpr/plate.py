@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .alphabet import DIGITS, LETTERS, N_DIGITS, N_LETTERS, REGIONS, REJECT
+from .grammar import PATTERN, PlatePattern
 
 log = logging.getLogger(__name__)
 
@@ -288,3 +289,93 @@ def _log_total(p: np.ndarray, skip: np.ndarray, cm: _ClassMap, allowed: np.ndarr
         mass, first = new / scale, new_first / scale
         log_scale += math.log(scale)
     return log_scale + math.log(mass[PLATE_LEN])
+
+
+def decode_slots(
+    probs: np.ndarray,
+    classes: Sequence[str],
+    *,
+    pattern: PlatePattern = PATTERN,
+    top_n: int = TOP_N,
+    region_prior: float = REGION_PRIOR,
+    min_pattern_ratio: float = MIN_PATTERN_RATIO,
+) -> PlateText:
+    """Read a plate from a whole-plate recognizer's ``probs`` (slots × classes).
+
+    Each slot holds one character; ``pattern`` says which classes may fill it and which slot
+    pair spells the region code (weighted by ``region_prior`` when known). Readings are ranked
+    by their probability among the readings that fit the pattern; when the best of them is
+    less than ``min_pattern_ratio`` as likely as each slot's best class, the plate is returned
+    as read (``matches_pattern=False``), as :func:`decode_plate` does.
+    """
+    if top_n < 1:
+        raise ValueError(f"top_n must be at least 1, got {top_n}")
+    p = _normalised(probs, len(classes))
+    if len(p) != len(pattern):
+        raise ValueError(f"expected {len(pattern)} slots, got {len(p)}")
+    logp = np.log(p)
+    free = p.argmax(axis=1)
+    free_text = "".join(classes[k] for k in free)
+    slot_ok = pattern.slot_mask(classes)
+    a, b = pattern.region_slots
+    # Independent factors: every slot alone, but the region pair as one joint factor.
+    factors: list[tuple[np.ndarray, list[tuple[int, ...]]]] = []
+    for i in range(len(pattern)):
+        if i == b:
+            continue
+        if i == a:
+            first, second = np.flatnonzero(slot_ok[a]), np.flatnonzero(slot_ok[b])
+            pairs = pattern.region_pairs(classes)
+            prior = np.array([[math.log(region_prior) if (f, s) in pairs else 0.0
+                               for s in second] for f in first])
+            score = (logp[a, first][:, None] + logp[b, second][None, :] + prior).ravel()
+            choices = [(int(f), int(s)) for f in first for s in second]
+        else:
+            allowed = np.flatnonzero(slot_ok[i])
+            score, choices = logp[i, allowed], [(int(k),) for k in allowed]
+        order = np.argsort(-score, kind="stable")[:top_n]
+        factors.append((score[order], [choices[j] for j in order]))
+    log_total = sum(float(np.logaddexp.reduce(f[0])) for f in factors)  # not just the top_n
+    best = _k_best([f[0] for f in factors], top_n)
+    ranked = []
+    for score, idx in best:
+        chosen = [k for f, j in zip(factors, idx, strict=True) for k in f[1][j]]
+        ranked.append(("".join(classes[k] for k in chosen), math.exp(score - log_total), chosen))
+    text, conf, chosen = ranked[0]
+    pattern_loglik = float(sum(logp[i, k] for i, k in enumerate(chosen)))
+    if pattern_loglik < float(logp.max(axis=1).sum()) + math.log(min_pattern_ratio):
+        conf = float(np.exp(logp.max(axis=1).sum()))
+        return PlateText(free_text, conf, tuple(float(v) for v in p.max(axis=1)),
+                         (Candidate(free_text, conf, tuple(range(len(p)))),), "", "", False,
+                         tuple(range(len(p))))
+    slots = tuple(range(len(p)))
+    region = pattern.region_of(text)
+    return PlateText(
+        text=text,
+        confidence=conf,
+        char_confidences=tuple(float(p[i, k]) for i, k in enumerate(chosen)),
+        candidates=tuple(Candidate(t, c, slots) for t, c, _ in ranked),
+        region=region,
+        region_name=pattern.regions.get(region, ""),
+        matches_pattern=True,
+        kept=slots,
+    )
+
+
+def _k_best(factors: Sequence[np.ndarray], k: int) -> list[tuple[float, tuple[int, ...]]]:
+    """The ``k`` best sums picking one entry of each factor (each sorted best first), best
+    first, with the index picked in each: a best-first search over index tuples."""
+    start = (0,) * len(factors)
+    heap = [(-float(sum(f[0] for f in factors)), start)]
+    seen = {start}
+    out = []
+    while heap and len(out) < k:
+        neg, idx = heapq.heappop(heap)
+        out.append((-neg, idx))
+        for d, f in enumerate(factors):
+            if idx[d] + 1 < len(f):
+                nxt = idx[:d] + (idx[d] + 1,) + idx[d + 1:]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    heapq.heappush(heap, (neg + float(f[idx[d]] - f[idx[d] + 1]), nxt))
+    return out

@@ -4,8 +4,11 @@ The labels are an OCR's, not a person's (about one in ten wrong, see the data's 
 labels that fit the plate grammar are used; the validation split is every crop whose text
 hashes into it, so a plate text never appears on both sides, and its labels were checked by
 eye crop by crop: ``export/gate_val_checked.csv`` holds the checked text of every validation
-crop ("" where the crop is no readable standard plate). Training labels are as the OCR wrote
-them, less those corrected in ``export/gate_train_fixes.csv``.
+crop ("" where the crop is no plate, no standard plate or not surely readable). A checked
+text can differ from the hashed one (the OCR gave a crop its neighbour's text); training
+leaves out every crop labelled with a validation text, so no plate is on both sides.
+Training labels are as the OCR wrote them, less those corrected in
+``export/gate_train_fixes.csv``.
 
     python -m export.gate_data            # counts per split and layout
 """
@@ -76,18 +79,12 @@ def gate_split(root: Path = GATE_DIR) -> tuple[list[GateCrop], list[GateCrop]]:
     Validation texts are the checked ones: a crop checked as no readable plate is left out.
     """
     checked, fixes = _checked(CHECKED_VAL), _checked(TRAIN_FIXES)
-    train, val = [], []
-    for name, text in _labels(root):
-        if not PATTERN.fits(text):
-            continue
-        if is_val_text(text):
-            text = checked.get(name, text)
-            if text:
-                val.append(_crop(root, name, text))
-        else:
-            text = fixes.get(name, text)
-            if text:
-                train.append(_crop(root, name, text))
+    labels = [(n, t) for n, t in _labels(root) if PATTERN.fits(t)]
+    val = [_crop(root, n, checked.get(n, t)) for n, t in labels
+           if is_val_text(t) and checked.get(n, t)]
+    val_texts = {c.text for c in val}
+    train = [_crop(root, n, fixes.get(n, t)) for n, t in labels
+             if not is_val_text(t) and fixes.get(n, t) and fixes.get(n, t) not in val_texts]
     return train, val
 
 

@@ -1,0 +1,170 @@
+"""Train the whole-plate recognizer, export it to ONNX, score it on the validation plates.
+
+    python -m export.train_ocr --minutes 40 --threads 2 [--out runs/ocr] [--models models]
+    python -m export.train_ocr --export-only --checkpoint runs/ocr/last.keras
+
+Training data (``export.ocr_data``): rendered plates of every layout and colour scheme, the
+gate camera's training crops (labels as the data's OCR wrote them, less the fixes in
+``export/gate_train_fixes.csv``) and the daylight training photos' plates, each cut with a
+detector-like jittered box and degraded by camera conditions. The validation plates (photos
+and checked gate crops) are only scored, never used to pick anything: the last epoch ships.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edge_alpr.alphabet import DIGITS, LETTERS
+from edge_alpr.grammar import PATTERN
+from edge_alpr.models import FP32, sha256_of
+from edge_alpr.plate import decode_slots
+
+from .ocr_data import Sample, draw, gate_samples, photo_samples, synthetic_samples
+from .ocr_model import build_ocr_model
+from .onnx_export import export_onnx, max_abs_diff
+from .training import fit_epochs, keras, setup
+
+CLASSES = DIGITS + LETTERS  # every slot's softmax; the grammar masks them when decoding
+INPUT_HW = (64, 160)
+# Context around the detector's box (fraction of its size per side) that the crop keeps.
+MARGIN = 0.06
+SYNTH_PLATES = 24000
+SYNTH_SEED = 1
+# Share of each batch drawn from each source.
+MIX = {"synthetic": 0.45, "gate": 0.45, "photos": 0.10}
+BATCH = 128
+STEPS_PER_EPOCH = 150
+RUN_DIR = Path("runs/ocr")
+MODEL_NAME = "plate_ocr"
+
+
+def encode(text: str) -> np.ndarray:
+    return np.array([CLASSES.index(c) for c in text], np.int64)
+
+
+def inputs(samples: list[Sample], seed: int = 0, degrade: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.stack([draw(rng, s, INPUT_HW, MARGIN, degrade) for s in samples])
+
+
+def exact(probs: np.ndarray, texts: list[str]) -> dict[str, object]:
+    """Exact reads and character accuracy of grammar-decoded ``probs`` against ``texts``."""
+    reads = [decode_slots(p, CLASSES).text for p in probs]
+    ok = [r == t for r, t in zip(reads, texts, strict=True)]
+    chars = sum(a == b for r, t in zip(reads, texts, strict=True) for a, b in zip(r, t))
+    return {"exact": round(float(np.mean(ok)), 4), "plates": len(texts),
+            "char_accuracy": round(chars / sum(map(len, texts)), 4),
+            "misses": [f"{t}→{r}" for r, t, o in zip(reads, texts, ok, strict=True) if not o]}
+
+
+def batches(sources: dict[str, list[Sample]], seed: int):
+    rng = np.random.default_rng(seed)
+    names = list(MIX)
+    share = np.array([MIX[n] for n in names])
+
+    def batch() -> tuple[np.ndarray, np.ndarray]:
+        picks = rng.choice(len(names), BATCH, p=share / share.sum())
+        xs, ys = [], []
+        for k in picks:
+            pool = sources[names[k]]
+            s = pool[int(rng.integers(len(pool)))]
+            xs.append(draw(rng, s, INPUT_HW, MARGIN))
+            ys.append(encode(s.text))
+        return np.stack(xs), np.stack(ys)
+
+    return batch
+
+
+def train(args: argparse.Namespace) -> keras.Model:
+    sources = {"synthetic": synthetic_samples(SYNTH_PLATES, SYNTH_SEED),
+               "gate": gate_samples("train"), "photos": photo_samples("train")}
+    print({k: len(v) for k, v in sources.items()}, flush=True)
+    val = {"gate": gate_samples("val"), "photos": photo_samples("val")}
+    val_x = {k: inputs(v) for k, v in val.items()}
+    batch_of = batches(sources, args.seed)
+
+    model = build_ocr_model(INPUT_HW, len(PATTERN), len(CLASSES))
+    x, y = batch_of()
+    model.compile(optimizer=keras.optimizers.Adam(args.lr),
+                  loss="sparse_categorical_crossentropy")
+    model.train_on_batch(x, y)  # build and trace
+    t0 = time.perf_counter()
+    for _ in range(3):
+        model.train_on_batch(*batch_of())
+    step_s = (time.perf_counter() - t0) / 3
+    epochs = max(1, int(args.minutes * 60 / (step_s * STEPS_PER_EPOCH * 1.15)))
+    print(f"{step_s * 1e3:.0f} ms/step → {epochs} epochs of {STEPS_PER_EPOCH} steps", flush=True)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        args.lr, epochs * STEPS_PER_EPOCH, alpha=0.02, warmup_target=None)
+    model = build_ocr_model(INPUT_HW, len(PATTERN), len(CLASSES))  # fresh weights
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss="sparse_categorical_crossentropy")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with (args.out / "log.csv").open("w", newline="") as f:
+        log = csv.writer(f)
+        log.writerow(["epoch", "loss", "gate_val_exact", "photo_val_exact", "minutes"])
+        for epoch, loss in fit_epochs(model, batch_of, epochs, STEPS_PER_EPOCH):
+            scores = {k: exact(model.predict(v, batch_size=256, verbose=0),
+                               [s.text for s in val[k]]) for k, v in val_x.items()}
+            row = [epoch, round(loss, 4), scores["gate"]["exact"], scores["photos"]["exact"],
+                   round((time.perf_counter() - start) / 60, 2)]
+            log.writerow(row)
+            f.flush()
+            print(*row, flush=True)
+            model.save(args.out / "last.keras")
+    return model
+
+
+def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
+    """fp32 ONNX with classes, slots, input size and margin in its metadata; parity; scores."""
+    from edge_alpr.plate_ocr import PlateOCR
+
+    metadata = {"classes": CLASSES, "slots": str(len(PATTERN)), "pattern": PATTERN.slots,
+                "input_height": str(INPUT_HW[0]), "input_width": str(INPUT_HW[1]),
+                "margin": str(MARGIN), "checkpoint": checkpoint,
+                "input": "uint8 gray N×H×W plate crops (edge_alpr.plate_ocr.plate_input)",
+                "output": "N×slots×classes probabilities", "precision": FP32}
+    path = export_onnx(model, out / f"{MODEL_NAME}_{FP32}.onnx", (None, *INPUT_HW), metadata)
+    val = {"gate": gate_samples("val"), "photos": photo_samples("val")}
+    sample = inputs(val["gate"][:64])
+    report: dict[str, object] = {"parity_max_abs_diff": max_abs_diff(model, path, [sample]),
+                                 "file": path.name, "bytes": path.stat().st_size,
+                                 "sha256": sha256_of(path), "input_hw": list(INPUT_HW)}
+    ocr = PlateOCR(path, threads=1)
+    for name, samples in val.items():
+        report[f"{name}_validation"] = exact(ocr.probabilities(inputs(samples)),
+                                             [s.text for s in samples])
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=RUN_DIR, help="checkpoints and log")
+    ap.add_argument("--models", type=Path, default=Path("models"), help="ONNX files")
+    ap.add_argument("--minutes", type=float, default=40.0, help="training time budget")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--export-only", action="store_true")
+    ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
+    args = ap.parse_args()
+    setup(args.threads, args.seed)
+    if args.export_only:
+        model = keras.models.load_model(args.checkpoint, compile=False)
+    else:
+        model = train(args)
+    report = export(model, args.models, args.checkpoint.name)
+    (args.out / "export.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    print(json.dumps(report, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
