@@ -57,8 +57,8 @@ class PlatePattern:
             c in self.allowed(i) for i, c in enumerate(text))
 
     def region_of(self, text: str) -> str:
-        """The region code ``text`` spells, "" when it spells none known."""
-        if len(text) != len(self.slots):
+        """The region code ``text`` spells, "" when it spells none known or does not fit."""
+        if not self.fits(text):
             return ""
         code = text[self.region_slots[0]] + text[self.region_slots[1]]
         return code if code in self.regions else ""

@@ -1,7 +1,8 @@
 """Plate text from per-character probabilities, decoded with the Mongolian plate grammar.
 
-A standard plate reads four digits then three letters (``4253УБГ``), on one row or on two
-(digits over letters); its first two letters are a region code. Every component found on a
+A standard plate fits :data:`edge_alpr.grammar.PATTERN`: four digits then three letters
+(``4253УБГ``), on one row or on two (digits over letters); its first two letters are a region
+code. Every component found on a
 plate crop is either one character or no character at all (the classifier's REJECT class:
 emblem, bolts, frame pieces). A reading therefore labels every component, and readings are
 compared by the product over all components: the probability of each character chosen and
@@ -21,12 +22,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .alphabet import DIGITS, LETTERS, N_DIGITS, N_LETTERS, REGIONS, REJECT
+from .alphabet import REJECT
 from .grammar import PATTERN, PlatePattern
 
 log = logging.getLogger(__name__)
 
-PLATE_LEN: int = N_DIGITS + N_LETTERS
+PLATE_LEN: int = len(PATTERN)
 # REJECT must be a component's best class with at least this probability to leave the
 # as-read text (a less sure reject is read as its best character).
 REJECT_MIN_PROB: float = 0.5
@@ -37,8 +38,9 @@ REGION_PRIOR: float = 4.0
 MIN_PATTERN_RATIO: float = 1e-2
 TOP_N: int = 5
 
-# The character slot that completes the region code (the second letter).
-_REGION_SLOT = N_DIGITS + 1
+# The slots that spell the region code; the decoders below need them side by side.
+_REGION_A, _REGION_B = PATTERN.region_slots
+assert _REGION_B == _REGION_A + 1, "the component decoder reads the region code as a pair"
 # Readings searched per candidate wanted: the spare ones stand in for readings that spell the
 # same text with other components left out.
 _READINGS_PER_CANDIDATE = 2
@@ -49,7 +51,6 @@ _CHOICES = 3
 _MIN_CANDIDATE_RATIO = 1e-3
 # Floor for probabilities, so that a zero never makes a log infinite.
 _EPS = 1e-12
-_DIGIT, _LETTER = 0, 1
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,12 @@ class PlateText:
 @dataclass(frozen=True)
 class _ClassMap:
     classes: tuple[str, ...]
-    digits: np.ndarray  # class indices of the digits
-    letters: np.ndarray  # class indices of the letters
+    kind_classes: dict[str, np.ndarray]  # per slot kind of PATTERN: the class indices it allows
     reject: int | None  # class index of REJECT; None if the model has no such class
     log_prior: float  # of a known region code
     region_pairs: frozenset[tuple[int, int]]  # class indices of the known region codes
-    region_weight: np.ndarray  # prior factor per (first letter, second letter), as in letters
+    # Prior factor per (first, second) region letter, as in the region slots' kind_classes.
+    region_weight: np.ndarray
 
 
 class _Partial(NamedTuple):
@@ -110,9 +111,9 @@ def decode_plate(
 
     ``classes`` names the model's classes, one character each, in the order of the columns
     (as stored in the model's metadata). ``rows`` gives each component's row, 0 for the top
-    and 1 for the bottom; on a two-row plate the digits must come from the top row and the
-    letters from the bottom one. Plates that do not fit the grammar are returned as read,
-    with ``matches_pattern=False``.
+    and 1 for the bottom; on a two-row plate each slot of the pattern must come from its row
+    (digits over letters). Plates that do not fit the grammar are returned as read, with
+    ``matches_pattern=False``.
     """
     if top_n < 1:
         raise ValueError(f"top_n must be at least 1, got {top_n}")
@@ -121,7 +122,7 @@ def decode_plate(
                          f"(0, 1], got {region_prior}, {min_pattern_ratio}, {reject_min_prob}")
     cm = _class_map(tuple(classes), float(region_prior))
     p = _normalised(probs, len(cm.classes))
-    allowed = _allowed_kinds(rows, len(p))
+    allowed = _allowed_slots(rows, len(p))
     skip = p[:, cm.reject] if cm.reject is not None else np.full(len(p), _EPS)
     as_read = _as_read(p, cm, skip, reject_min_prob)
     if len(p) < PLATE_LEN:
@@ -146,15 +147,14 @@ def decode_plate(
               for t, r in list(by_text.items())[:top_n] if r.score >= cut]
     text, conf, best = ranked[0]
     char_conf = tuple(float(p[i, c]) for i, c in zip(best.kept, best.chosen, strict=True))
-    region = text[N_DIGITS:_REGION_SLOT + 1]
-    region = region if region in REGIONS else ""
+    region = PATTERN.region_of(text)
     return PlateText(
         text=text,
         confidence=conf,
         char_confidences=char_conf,
         candidates=tuple(Candidate(t, c, r.kept) for t, c, r in ranked),
         region=region,
-        region_name=REGIONS.get(region, ""),
+        region_name=PATTERN.regions.get(region, ""),
         matches_pattern=True,
         kept=best.kept,
     )
@@ -164,13 +164,12 @@ def decode_plate(
 def _class_map(classes: tuple[str, ...], region_prior: float) -> _ClassMap:
     if any(len(c) != 1 for c in classes) or len(set(classes)) != len(classes):
         raise ValueError(f"classes must be distinct single characters, got {classes!r}")
-    digits = np.array([i for i, c in enumerate(classes) if c in DIGITS], dtype=np.int64)
-    letters = np.array([i for i, c in enumerate(classes) if c in LETTERS], dtype=np.int64)
-    pairs = frozenset((classes.index(a), classes.index(b))
-                      for a, b in REGIONS if a in classes and b in classes)
-    region_weight = np.array([[region_prior if (a, b) in pairs else 1.0 for b in letters]
-                              for a in letters]).reshape(len(letters), len(letters))
-    return _ClassMap(classes, digits, letters, classes.index(REJECT) if REJECT in classes else None,
+    kinds = {k: np.flatnonzero(m) for k, m in PATTERN.kind_mask(classes).items()}
+    pairs = PATTERN.region_pairs(classes)
+    first, second = (kinds[PATTERN.slots[s]] for s in PATTERN.region_slots)
+    region_weight = np.array([[region_prior if (a, b) in pairs else 1.0 for b in second]
+                              for a in first]).reshape(len(first), len(second))
+    return _ClassMap(classes, kinds, classes.index(REJECT) if REJECT in classes else None,
                      math.log(region_prior), pairs, region_weight)
 
 
@@ -185,19 +184,17 @@ def _normalised(probs: np.ndarray, n_classes: int) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def _allowed_kinds(rows: Sequence[int] | np.ndarray | None, n: int) -> np.ndarray:
-    """(n, 2) booleans: whether each component may be read as a digit, as a letter."""
-    allowed = np.ones((n, 2), dtype=bool)
+def _allowed_slots(rows: Sequence[int] | np.ndarray | None, n: int) -> np.ndarray:
+    """(n, slots) booleans: whether each component may fill each slot of the pattern."""
     if rows is None:
-        return allowed
+        return np.ones((n, PLATE_LEN), dtype=bool)
     r = np.asarray(rows)
     if r.shape != (n,) or not np.isin(r, (0, 1)).all() or np.any(np.diff(r) < 0):
         raise ValueError(f"rows must be 0 or 1 per component in reading order (top row first), "
                          f"got {r.tolist()} for {n} components")
-    if r.size and r[0] != r[-1]:  # two rows: digits over letters
-        allowed[:, _DIGIT] = r == 0
-        allowed[:, _LETTER] = r == 1
-    return allowed
+    if r.size and r[0] != r[-1]:  # two rows: each slot from its own row
+        return r[:, None] == PATTERN.slot_rows()[None, :]
+    return np.ones((n, PLATE_LEN), dtype=bool)
 
 
 def _as_read(p: np.ndarray, cm: _ClassMap, skip: np.ndarray, reject_min_prob: float) -> PlateText:
@@ -224,11 +221,11 @@ def _pattern_readings(logp: np.ndarray, log_skip: np.ndarray, cm: _ClassMap,
     floor = math.log(_MIN_CANDIDATE_RATIO) - cm.log_prior
     # Scores count from the reading that leaves every component out, so leaving one out adds
     # nothing and a partial reading passes on unchanged; taking one adds its gain over that.
-    options = []  # per kind, per component: the most likely classes of that kind, gain
-    for idx in (cm.digits, cm.letters):
+    options = {}  # per slot kind, per component: the most likely classes of that kind, gain
+    for kind, idx in cm.kind_classes.items():
         best = idx[np.argsort(-logp[:, idx], axis=1, kind="stable")[:, :_CHOICES]]
-        options.append([[(int(k), float(logp[i, k] - log_skip[i])) for k in best[i]
-                         if logp[i, k] >= logp[i, best[i, 0]] + floor] for i in range(n)])
+        options[kind] = [[(int(k), float(logp[i, k] - log_skip[i])) for k in best[i]
+                          if logp[i, k] >= logp[i, best[i, 0]] + floor] for i in range(n)]
     # Partial readings (score, classes, components) grouped by characters chosen and, while the
     # region code is half read, by its first letter: the rest of a reading's score depends on
     # nothing else, so keeping the best few of each group loses none of the best readings.
@@ -238,22 +235,21 @@ def _pattern_readings(logp: np.ndarray, log_skip: np.ndarray, cm: _ClassMap,
         left = n - i - 1  # components after this one
         grown: dict[tuple[int, int], list[tuple[float, tuple[int, ...], tuple[int, ...]]]] = {}
         for (c, first), beam in beams.items():
-            kind = _DIGIT if c < N_DIGITS else _LETTER
             if PLATE_LEN - c <= left:
                 grown.setdefault((c, first), []).extend(beam)
-            if c == PLATE_LEN or PLATE_LEN - c - 1 > left or not allowed[i, kind]:
+            if c == PLATE_LEN or PLATE_LEN - c - 1 > left or not allowed[i, c]:
                 continue
-            for k, gain in options[kind][i]:
-                if c == _REGION_SLOT and (first, k) in cm.region_pairs:
+            for k, gain in options[PATTERN.slots[c]][i]:
+                if c == _REGION_B and (first, k) in cm.region_pairs:
                     gain += cm.log_prior
-                key = (c + 1, k if c + 1 == _REGION_SLOT else -1)
+                key = (c + 1, k if c == _REGION_A else -1)
                 grown.setdefault(key, []).extend(
                     (score + gain, (*chosen, k), (*kept, i)) for score, chosen, kept in beam)
         beams = {key: _best(b, width) for key, b in grown.items()}
     base = float(log_skip.sum())
     out = []
     for score, chosen, kept in beams.get((PLATE_LEN, -1), []):
-        region = (chosen[N_DIGITS], chosen[_REGION_SLOT]) in cm.region_pairs
+        region = (chosen[_REGION_A], chosen[_REGION_B]) in cm.region_pairs
         out.append(_Partial(base + score, base + score - cm.log_prior * region, chosen, kept))
     return out
 
@@ -270,21 +266,23 @@ def _best(partials: list[tuple[float, tuple[int, ...], tuple[int, ...]]],
 def _log_total(p: np.ndarray, skip: np.ndarray, cm: _ClassMap, allowed: np.ndarray) -> float:
     """Log of the summed prior-weighted probability of every reading that fits the grammar.
 
-    A forward pass over the components, by number of characters chosen; after the first
-    letter the mass is kept per letter, since the region prior depends on the letter pair.
+    A forward pass over the components, by number of characters chosen; after the region
+    code's first letter the mass is kept per letter, since the prior depends on the pair.
     """
-    digit_mass = p[:, cm.digits].sum(axis=1) * allowed[:, _DIGIT]
-    letters = p[:, cm.letters] * allowed[:, _LETTER, None]
+    kind_mass = {k: p[:, idx].sum(axis=1) for k, idx in cm.kind_classes.items()}
+    slot_mass = np.stack([kind_mass[k] for k in PATTERN.slots], axis=1) * allowed
+    slot_mass[:, [_REGION_A, _REGION_B]] = 0.0  # the region pair is summed on its own below
+    first_idx, second_idx = (cm.kind_classes[PATTERN.slots[s]] for s in PATTERN.region_slots)
     mass = np.zeros(PLATE_LEN + 1)
     mass[0] = 1.0
-    first = np.zeros(len(cm.letters))  # readings whose last character is their first letter
+    first = np.zeros(len(first_idx))  # readings whose last character is the region's first
     log_scale = 0.0
     for i in range(len(p)):
         new = mass * skip[i]
-        new[1:N_DIGITS + 1] += mass[:N_DIGITS] * digit_mass[i]
-        new_first = first * skip[i] + mass[N_DIGITS] * letters[i]
-        new[_REGION_SLOT + 1] += first @ (cm.region_weight @ letters[i])
-        new[_REGION_SLOT + 2:] += mass[_REGION_SLOT + 1:-1] * letters[i].sum()
+        new[1:] += mass[:-1] * slot_mass[i]
+        new_first = first * skip[i] + mass[_REGION_A] * p[i, first_idx] * allowed[i, _REGION_A]
+        new[_REGION_B + 1] += first @ (cm.region_weight @ (p[i, second_idx]
+                                                           * allowed[i, _REGION_B]))
         scale = max(new.max(), new_first.max())  # rescaled each step against underflow
         mass, first = new / scale, new_first / scale
         log_scale += math.log(scale)
@@ -320,6 +318,7 @@ def decode_slots(
     a, b = pattern.region_slots
     # Independent factors: every slot alone, but the region pair as one joint factor.
     factors: list[tuple[np.ndarray, list[tuple[int, ...]]]] = []
+    log_total = 0.0  # of every reading that fits, prior-weighted: the factors' sums multiplied
     for i in range(len(pattern)):
         if i == b:
             continue
@@ -333,9 +332,9 @@ def decode_slots(
         else:
             allowed = np.flatnonzero(slot_ok[i])
             score, choices = logp[i, allowed], [(int(k),) for k in allowed]
+        log_total += float(np.logaddexp.reduce(score))
         order = np.argsort(-score, kind="stable")[:top_n]
         factors.append((score[order], [choices[j] for j in order]))
-    log_total = sum(float(np.logaddexp.reduce(f[0])) for f in factors)  # not just the top_n
     best = _k_best([f[0] for f in factors], top_n)
     ranked = []
     for score, idx in best:

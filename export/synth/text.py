@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge_alpr.alphabet import DIGITS, LETTERS, N_DIGITS, N_LETTERS, REGIONS
+from edge_alpr.alphabet import DIGITS, LETTERS, N_DIGITS, REGIONS
+from edge_alpr.grammar import PATTERN
 
 # Ulaanbaatar dominates the real photos (all but one plate); other codes still appear so the
 # character CNN sees every letter in the region position.
@@ -26,10 +27,6 @@ def random_text(rng: np.random.Generator) -> str:
 
 def check_text(text: str) -> str:
     """``text`` if it is a standard plate string, else ValueError (forced texts are checked)."""
-    ok = (len(text) == N_DIGITS + N_LETTERS
-          and all(c in DIGITS for c in text[:N_DIGITS])
-          and all(c in LETTERS for c in text[N_DIGITS:]))
-    if not ok:
-        raise ValueError(f"not a plate string of {N_DIGITS} digits and {N_LETTERS} letters: "
-                         f"{text!r}")
+    if not PATTERN.fits(text):
+        raise ValueError(f"not a plate string ({PATTERN.slots}: D digit, L letter): {text!r}")
     return text
