@@ -57,7 +57,7 @@ def exact(probs: np.ndarray, texts: list[str]) -> dict[str, object]:
     """Exact reads and character accuracy of grammar-decoded ``probs`` against ``texts``."""
     reads = [decode_slots(p, CLASSES).text for p in probs]
     ok = [r == t for r, t in zip(reads, texts, strict=True)]
-    chars = sum(a == b for r, t in zip(reads, texts, strict=True) for a, b in zip(r, t))
+    chars = sum(a == b for r, t in zip(reads, texts, strict=True) for a, b in zip(r, t, strict=False))
     return {"exact": round(float(np.mean(ok)), 4), "plates": len(texts),
             "char_accuracy": round(chars / sum(map(len, texts)), 4),
             "misses": [f"{t}→{r}" for r, t, o in zip(reads, texts, ok, strict=True) if not o]}
