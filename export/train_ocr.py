@@ -22,6 +22,7 @@ import numpy as np
 
 from edge_alpr.alphabet import DIGITS, LETTERS
 from edge_alpr.grammar import PATTERN
+from edge_alpr.metrics import edit_distance
 from edge_alpr.models import FP32, sha256_of
 from edge_alpr.plate import decode_slots
 
@@ -57,9 +58,9 @@ def exact(probs: np.ndarray, texts: list[str]) -> dict[str, object]:
     """Exact reads and character accuracy of grammar-decoded ``probs`` against ``texts``."""
     reads = [decode_slots(p, CLASSES).text for p in probs]
     ok = [r == t for r, t in zip(reads, texts, strict=True)]
-    chars = sum(a == b for r, t in zip(reads, texts, strict=True) for a, b in zip(r, t, strict=False))
+    wrong = sum(edit_distance(r, t) for r, t in zip(reads, texts, strict=True))
     return {"exact": round(float(np.mean(ok)), 4), "plates": len(texts),
-            "char_accuracy": round(chars / sum(map(len, texts)), 4),
+            "char_accuracy": round(1 - wrong / sum(map(len, texts)), 4),
             "misses": [f"{t}→{r}" for r, t, o in zip(reads, texts, ok, strict=True) if not o]}
 
 
