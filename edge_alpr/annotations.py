@@ -20,6 +20,14 @@ from .rows import assign_rows
 
 ONE_ROW = "one-row"
 TWO_ROW = "two-row"
+# A two-row plate (280×200 mm) is about 1.4 times as wide as tall, a one-row one (520×110 mm)
+# about 4.7; boxes and crops carry some margin and tilt, and nothing real falls near 2.4.
+TWO_ROW_MAX_ASPECT = 2.4
+
+
+def layout_of(width: float, height: float) -> str:
+    """ONE_ROW or TWO_ROW for a plate box (or crop) of this size."""
+    return TWO_ROW if width < TWO_ROW_MAX_ASPECT * height else ONE_ROW
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ def annotate(image: np.ndarray, plates: Sequence[PlateResult]) -> np.ndarray:
         x0, y0, x1, y1 = (int(round(v)) for v in p.box.as_list())
         cv2.rectangle(canvas, (x0, y0), (x1, y1), color, thickness)
         for c in p.chars:
+            if c.box is None:  # the whole-plate reader finds no character boxes
+                continue
             cx0, cy0, cx1, cy1 = (int(round(v)) for v in c.box.as_list())
             cv2.rectangle(canvas, (cx0, cy0), (cx1, cy1), color, 1)
         height = max(14, min(48, round(0.45 * (y1 - y0))))

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 DETECTOR = "detector"
 CHARS = "chars"
 VERIFIER = "plate_check"  # the detector's second stage (edge_alpr.verifier)
+PLATE_OCR = "plate_ocr"  # the whole-plate recognizer (edge_alpr.plate_ocr)
 INT8 = "int8"
 FP32 = "fp32"
 AUTO = "auto"
@@ -39,6 +40,7 @@ AUTO_PRECISION: dict[str, str] = {
     DETECTOR: FP32,
     VERIFIER: FP32,
     CHARS: INT8,
+    PLATE_OCR: FP32,
 }
 ROLES: tuple[str, ...] = tuple(AUTO_PRECISION)
 

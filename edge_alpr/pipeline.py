@@ -1,21 +1,37 @@
-"""The whole reader: frame → plate detections → plate crops → character boxes → character
-probabilities → plate text, with every box in the original image's pixels."""
+"""The whole reader: frame → plate detections → plate crops → plate text, with every box in
+the original image's pixels.
+
+Two readers turn a plate crop into text: the segmentation path (character boxes → character
+CNN → grammar decoding of the components) and the whole-plate recognizer (one call per plate,
+grammar decoding of its character slots). ``reader`` picks one of them or both."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
-from .annotations import ONE_ROW, TWO_ROW
+from .annotations import ONE_ROW, TWO_ROW, layout_of
 from .detector import Detection, Detector
 from .geometry import Box
 from .image import read_gray, to_gray
-from .models import AUTO, CHARS, DETECTOR, ROLES, VERIFIER, bundled_model, choose_precision
+from .models import (
+    AUTO,
+    CHARS,
+    DETECTOR,
+    PLATE_OCR,
+    ROLES,
+    VERIFIER,
+    bundled_model,
+    choose_precision,
+)
 from .plate import Candidate, PlateText, decode_plate
+from .plate_ocr import PlateOCR
 from .recognizer import Recognizer
 from .segment import CROP_PAD, CharBoxes, cut_chars, segment
 from .session import OnnxModel
@@ -28,7 +44,7 @@ Segmenter = Callable[[np.ndarray], CharBoxes]
 
 @dataclass(frozen=True)
 class CharRead:
-    box: Box  # in image pixels
+    box: Box | None  # in image pixels; None from the whole-plate reader, which finds no boxes
     char: str
     confidence: float
 
@@ -45,6 +61,7 @@ class PlateResult:
     matches_pattern: bool
     candidates: tuple[Candidate, ...]
     chars: tuple[CharRead, ...]
+    reader: str = ""  # SEGMENTS or WHOLE, or BOTH when the two read the same text
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, boxes as [x0, y0, x1, y1] rounded to 0.1 px."""
@@ -56,8 +73,9 @@ class PlateResult:
             "matches_pattern": self.matches_pattern,
             "candidates": [{"text": c.text, "confidence": round(c.confidence, 4)}
                            for c in self.candidates],
-            "chars": [{"box": rnd(c.box), "char": c.char, "confidence": round(c.confidence, 4)}
-                      for c in self.chars],
+            "chars": [{"box": rnd(c.box) if c.box else None, "char": c.char,
+                       "confidence": round(c.confidence, 4)} for c in self.chars],
+            "reader": self.reader,
         }
 
 
@@ -72,6 +90,15 @@ SECOND_LOOK_PADS: tuple[float, ...] = (0.0, 0.15)
 # plate cut a little wrong but a wheel, a badge or a sign, and looking again costs time.
 SECOND_LOOK_MIN_CHARS = 4
 
+SEGMENTS = "segments"  # segmentation, character CNN, grammar over the components
+WHOLE = "whole"  # the whole-plate recognizer, grammar over its slots
+BOTH = "both"  # the whole-plate reading; the segmentation path too where that one is unsure
+READERS: tuple[str, ...] = (SEGMENTS, WHOLE, BOTH)
+DEFAULT_READER = SEGMENTS
+# With BOTH, a whole-plate reading that fits the grammar with at least this confidence is taken
+# as it is; below it the segmentation path reads the plate as well (see :func:`combine`).
+WHOLE_SURE = 0.9
+
 
 class PlateReader:
     """Reads Mongolian plates in images. Models load once; ``read`` keeps no per-call state,
@@ -79,9 +106,11 @@ class PlateReader:
 
     The stages, in order: ``detector`` (plate candidates in the whole frame), ``plate_check``
     (a plate or not, at full resolution; it sets the reader's :attr:`threshold`), then per
-    plate the segmentation (``segmenter``) and the character ``recognizer``. A stage given
-    here replaces the bundled one (tests, benchmarks); the bundled ones open their model with
-    ``providers``, ``threads`` and ``lean`` (see :class:`OnnxModel`).
+    plate ``reader``: SEGMENTS (the segmentation, ``segmenter``, and the character
+    ``recognizer``), WHOLE (the whole-plate recognizer ``plate_ocr``) or BOTH (see
+    :data:`WHOLE_SURE` and :func:`combine`). A stage given here replaces the bundled one
+    (tests, benchmarks); the bundled ones open their model with ``providers``, ``threads`` and
+    ``lean`` (see :class:`OnnxModel`), and only those the reader uses are loaded.
 
     ``precision``: "int8", "fp32" or "auto" for every bundled model that ships in both
     (:func:`edge_alpr.models.choose_precision`); :attr:`precisions` says what each runs.
@@ -94,7 +123,11 @@ class PlateReader:
                  precision: str = AUTO, detector: Detector | None = None,
                  plate_check: PlateVerifier | None = None, recognizer: Recognizer | None = None,
                  min_chars: int = MIN_CHARS, segmenter: Segmenter = segment,
-                 lean: bool = False) -> None:
+                 lean: bool = False, reader: str = DEFAULT_READER,
+                 plate_ocr: PlateOCR | None = None) -> None:
+        if reader not in READERS:
+            raise ValueError(f"unknown reader {reader!r}; choose from {', '.join(READERS)}")
+        self.reader = reader
         self.min_chars = min_chars
         self.segmenter = segmenter
         self.precisions = {role: choose_precision(role, precision) for role in ROLES}
@@ -105,7 +138,9 @@ class PlateReader:
 
         self.detector = detector or Detector(bundled(DETECTOR))
         self.plate_check = plate_check or PlateVerifier(bundled(VERIFIER))
-        self.recognizer = recognizer or Recognizer(bundled(CHARS))
+        self.recognizer = (recognizer or Recognizer(bundled(CHARS))) if reader != WHOLE else None
+        self.plate_ocr = (plate_ocr or PlateOCR(bundled(PLATE_OCR))) if reader != SEGMENTS \
+            else None
 
     @property
     def threshold(self) -> float:
@@ -116,7 +151,8 @@ class PlateReader:
     @property
     def models(self) -> dict[str, OnnxModel]:
         """The ONNX model of each stage by role (a stand-in stage without one left out)."""
-        stages = {DETECTOR: self.detector, VERIFIER: self.plate_check, CHARS: self.recognizer}
+        stages = {DETECTOR: self.detector, VERIFIER: self.plate_check, CHARS: self.recognizer,
+                  PLATE_OCR: self.plate_ocr}
         return {role: stage.model for role, stage in stages.items()
                 if isinstance(getattr(stage, "model", None), OnnxModel)}
 
@@ -156,10 +192,81 @@ class PlateReader:
 
     def read_detections(self, gray: np.ndarray, detections: Sequence[Detection],
                         clock: StageClock | None = None) -> list[PlateResult]:
-        """Read each detected plate; those read as fewer than ``min_chars`` are left out."""
-        reads = (read_plate(gray, d, self.recognizer, clock, segmenter=self.segmenter)
-                 for d in detections)
-        return [r for r in reads if len(r.text) >= self.min_chars]
+        """Read each detected plate; those read as fewer than ``min_chars`` are left out.
+
+        ``clock`` gets "plate_ocr" for the whole-plate recognizer (all plates in one call)
+        and the segmentation path's laps (see :func:`read_plate`).
+        """
+        return [r for r in self._read_all(gray, detections, clock)
+                if len(r.text) >= self.min_chars]
+
+    def read_crop(self, image: np.ndarray, source: str | Path | None = None) -> PlateResult:
+        """The plate that fills ``image`` (a plate crop, as a gate camera's plate finder cuts
+        it), read as a detection of the whole crop in the crop extended by CROP_PAD (edges
+        replicated), so the segmentation path cuts it with the margin it was tuned on."""
+        gray = to_gray(image, source)
+        h, w = gray.shape
+        bx, by = round(CROP_PAD * w), round(CROP_PAD * h)
+        framed = cv2.copyMakeBorder(gray, by, by, bx, bx, cv2.BORDER_REPLICATE)
+        box = Box(float(bx), float(by), float(bx + w), float(by + h))
+        read = self._read_all(framed, [Detection(box, 1.0)])[0]
+        return shift_read(read, -bx, -by)
+
+    def _read_all(self, gray: np.ndarray, detections: Sequence[Detection],
+                  clock: StageClock | None = None) -> list[PlateResult]:
+        if not detections:
+            return []
+        if self.plate_ocr is None:
+            return [self._segments(gray, d, clock) for d in detections]
+        texts = self.plate_ocr(gray, [d.box for d in detections])
+        wholes = [whole_result(d, t) for d, t in zip(detections, texts, strict=True)]
+        if clock is not None:
+            clock.lap("plate_ocr")
+        return [w if self.reader == WHOLE or _sure(w) else
+                combine(w, self._segments(gray, d, clock))
+                for d, w in zip(detections, wholes, strict=True)]
+
+    def _segments(self, gray: np.ndarray, detection: Detection,
+                  clock: StageClock | None) -> PlateResult:
+        read = read_plate(gray, detection, self.recognizer, clock, segmenter=self.segmenter)
+        return dataclasses.replace(read, reader=SEGMENTS)
+
+
+def shift_read(read: PlateResult, dx: float, dy: float) -> PlateResult:
+    """``read`` with every box moved by (dx, dy)."""
+    return dataclasses.replace(
+        read, box=read.box.shift(dx, dy),
+        chars=tuple(dataclasses.replace(c, box=c.box and c.box.shift(dx, dy))
+                    for c in read.chars))
+
+
+def whole_result(detection: Detection, plate: PlateText) -> PlateResult:
+    """A whole-plate reading as a plate result: no character boxes; the layout from the box."""
+    chars = tuple(CharRead(None, ch, conf)
+                  for ch, conf in zip(plate.text, plate.char_confidences, strict=True))
+    box = detection.box
+    return PlateResult(box, detection.score, plate.text, plate.confidence,
+                       layout_of(box.width, box.height), plate.region, plate.region_name,
+                       plate.matches_pattern, plate.candidates, chars, WHOLE)
+
+
+def _sure(read: PlateResult) -> bool:
+    return read.matches_pattern and read.confidence >= WHOLE_SURE
+
+
+def combine(whole: PlateResult, segments: PlateResult) -> PlateResult:
+    """One reading from the two readers' readings of the same plate.
+
+    The same text: the segmentation path's (it has character boxes), marked BOTH, with the
+    higher of the two confidences. Different texts: one that fits the grammar wins over one
+    that does not, else the more confident one.
+    """
+    if whole.text == segments.text:
+        return dataclasses.replace(segments, reader=BOTH,
+                                   confidence=max(whole.confidence, segments.confidence))
+    if whole.matches_pattern != segments.matches_pattern:
+        return whole if whole.matches_pattern else segments
+    return whole if whole.confidence >= segments.confidence else segments
 
 
 def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer,

@@ -9,11 +9,10 @@ input size and margin are read from the model's metadata.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from .errors import InferenceError, ModelLoadError
+from .errors import ModelLoadError
 from .geometry import Box
 from .grammar import PATTERN
 from .plate import PlateText, decode_slots
@@ -31,21 +30,16 @@ def plate_input(gray: np.ndarray, box: Box, input_hw: tuple[int, int], margin: f
 class PlateOCR:
     """Plate texts for boxes of a grayscale frame, all plates in one batched call."""
 
-    def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None, lean: bool = False) -> None:
-        self.model = OnnxModel(path, providers, threads, lean)
-        md = self.model.metadata
-        try:
-            self.classes: str = md["classes"]
-            self.input_hw: tuple[int, int] = (int(md["input_height"]), int(md["input_width"]))
-            self.margin = float(md["margin"])
-            self.slots = int(md["slots"])
-        except (KeyError, ValueError) as e:
-            raise ModelLoadError(path, f"whole-plate model metadata incomplete or invalid: "
-                                 f"{e}") from e
-        if self.slots != len(PATTERN) or len(set(self.classes)) != len(self.classes):
-            raise ModelLoadError(path, f"{self.slots} slots of classes {self.classes!r} do not "
-                                 f"fit the plate pattern's {len(PATTERN)} slots")
+    def __init__(self, model: OnnxModel) -> None:
+        self.model = model
+        self.classes: str = model.meta("classes", str)
+        self.input_hw: tuple[int, int] = (model.meta("input_height", int),
+                                          model.meta("input_width", int))
+        self.margin: float = model.meta("margin", float)
+        slots = model.meta("pattern", str)
+        if slots != PATTERN.slots or len(set(self.classes)) != len(self.classes):
+            raise ModelLoadError(model.path, f"slots {slots!r} of classes {self.classes!r} do "
+                                 f"not fit the plate pattern {PATTERN.slots!r}")
 
     def inputs(self, gray: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
         """(N, H, W) uint8 model inputs for ``boxes`` of ``gray``."""
@@ -53,14 +47,10 @@ class PlateOCR:
 
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """(N, slots, classes) float32 for (N, H, W) uint8 inputs."""
+        shape = (len(inputs), len(PATTERN), len(self.classes))
         if len(inputs) == 0:
-            return np.zeros((0, self.slots, len(self.classes)), np.float32)
-        probs = self.model.run(np.ascontiguousarray(inputs))[0]
-        if probs.shape != (len(inputs), self.slots, len(self.classes)):
-            raise InferenceError(f"{self.model.path}: output of shape {probs.shape} for "
-                                 f"{len(inputs)} plates (expected N×{self.slots}×"
-                                 f"{len(self.classes)})")
-        return probs
+            return np.zeros(shape, np.float32)
+        return self.model.run(np.ascontiguousarray(inputs), [shape])[0]
 
     def __call__(self, gray: np.ndarray, boxes: Sequence[Box]) -> list[PlateText]:
         """The decoded text of each box of ``gray``, in order."""

@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import numpy as np
 
-from edge_alpr.annotations import ONE_ROW, TWO_ROW
+from edge_alpr.annotations import TWO_ROW, layout_of
 from edge_alpr.grammar import PATTERN
 
 GATE_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gate-crops"
@@ -31,9 +30,6 @@ CHECKED_VAL = Path(__file__).resolve().parent / "gate_val_checked.csv"
 TRAIN_FIXES = Path(__file__).resolve().parent / "gate_train_fixes.csv"
 # One plate text in VAL_BUCKETS goes to validation (by a hash of the text, stable across runs).
 VAL_BUCKETS = 12
-# A two-row plate (280×200 mm) is about 1.4 times as wide as tall, a one-row one (520×110 mm)
-# about 4.7; the crops carry some margin and tilt, and nothing real falls near 2.4.
-TWO_ROW_MAX_ASPECT = 2.4
 
 
 @dataclass(frozen=True)
@@ -46,11 +42,6 @@ class GateCrop:
 def is_val_text(text: str) -> bool:
     digest = hashlib.sha1(text.encode("utf-8")).digest()
     return digest[0] % VAL_BUCKETS == 0
-
-
-def layout_of(image: np.ndarray) -> str:
-    h, w = image.shape[:2]
-    return TWO_ROW if w / h < TWO_ROW_MAX_ASPECT else ONE_ROW
 
 
 def _labels(root: Path) -> list[tuple[str, str]]:
@@ -70,7 +61,7 @@ def _crop(root: Path, name: str, text: str) -> GateCrop:
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise FileNotFoundError(f"{path}: cannot be read as an image")
-    return GateCrop(path, text, layout_of(image))
+    return GateCrop(path, text, layout_of(image.shape[1], image.shape[0]))
 
 
 def gate_split(root: Path = GATE_DIR) -> tuple[list[GateCrop], list[GateCrop]]:

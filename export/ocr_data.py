@@ -14,6 +14,7 @@ occlusion and inverted polarity.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -51,9 +52,17 @@ def _render(args: tuple[int, int]) -> list[tuple[np.ndarray, list[float], str]]:
     return out
 
 
+def renderer_version() -> str:
+    """A digest of the renderer's source: a cache made by other glyphs is never reused."""
+    digest = hashlib.sha1()
+    for path in sorted((Path(__file__).parent / "synth").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
+
+
 def synthetic_samples(n: int, seed: int, workers: int = 2) -> list[Sample]:
     """``n`` rendered plate crops (all layouts and colour schemes), cached in cache/."""
-    path = CACHE_DIR / f"ocr-synth-{n}-{seed}.npz"
+    path = CACHE_DIR / f"ocr-synth-{n}-{seed}-{renderer_version()}.npz"
     if not path.is_file():
         t0 = time.perf_counter()
         chunks = [(n // 16 + (i < n % 16), seed * 1000 + i) for i in range(16)]

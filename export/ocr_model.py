@@ -20,7 +20,7 @@ except ImportError as e:  # pragma: no cover - depends on the installed extra
 
 
 def build_ocr_model(input_hw: tuple[int, int], slots: int, n_classes: int,
-                    widths: tuple[int, ...] = (32, 64, 96, 128), head: int = 64,
+                    widths: tuple[int, ...] = (24, 48, 96, 128), head: int = 64,
                     dropout: float = 0.3) -> keras.Model:
     """uint8 (N, H, W) crops in (scaled inside), (N, slots, classes) probabilities out.
 

@@ -32,7 +32,8 @@ from .onnx_export import export_onnx, max_abs_diff
 from .training import fit_epochs, keras, setup
 
 CLASSES = DIGITS + LETTERS  # every slot's softmax; the grammar masks them when decoding
-INPUT_HW = (64, 160)
+# Two-row plates' characters are ~14 px tall at 48 rows; 64×160 trained 3.5× slower per step.
+INPUT_HW = (48, 128)
 # Context around the detector's box (fraction of its size per side) that the crop keeps.
 MARGIN = 0.06
 SYNTH_PLATES = 24000
@@ -40,7 +41,7 @@ SYNTH_SEED = 1
 # Share of each batch drawn from each source.
 MIX = {"synthetic": 0.45, "gate": 0.45, "photos": 0.10}
 BATCH = 128
-STEPS_PER_EPOCH = 150
+STEPS_PER_EPOCH = 200
 RUN_DIR = Path("runs/ocr")
 MODEL_NAME = "plate_ocr"
 
@@ -127,6 +128,7 @@ def train(args: argparse.Namespace) -> keras.Model:
 def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
     """fp32 ONNX with classes, slots, input size and margin in its metadata; parity; scores."""
     from edge_alpr.plate_ocr import PlateOCR
+    from edge_alpr.session import OnnxModel
 
     metadata = {"classes": CLASSES, "slots": str(len(PATTERN)), "pattern": PATTERN.slots,
                 "input_height": str(INPUT_HW[0]), "input_width": str(INPUT_HW[1]),
@@ -139,7 +141,7 @@ def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
     report: dict[str, object] = {"parity_max_abs_diff": max_abs_diff(model, path, [sample]),
                                  "file": path.name, "bytes": path.stat().st_size,
                                  "sha256": sha256_of(path), "input_hw": list(INPUT_HW)}
-    ocr = PlateOCR(path, threads=1)
+    ocr = PlateOCR(OnnxModel(path, threads=1))
     for name, samples in val.items():
         report[f"{name}_validation"] = exact(ocr.probabilities(inputs(samples)),
                                              [s.text for s in samples])
@@ -151,7 +153,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RUN_DIR, help="checkpoints and log")
     ap.add_argument("--models", type=Path, default=Path("models"), help="ONNX files")
     ap.add_argument("--minutes", type=float, default=40.0, help="training time budget")
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--export-only", action="store_true")

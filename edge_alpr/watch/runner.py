@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EdgeAlprError
-from ..pipeline import CharRead, PlateReader, PlateResult
+from ..pipeline import PlateReader, PlateResult, shift_read
 from ..tracking import PlateTracker, Track
 from .config import CameraConfig, WatchConfig
 from .events import END, SEEN, Event, save_pictures, utc_iso
@@ -40,13 +40,6 @@ def _version() -> str:
         return version("edge-alpr")
     except PackageNotFoundError:
         return "unknown"
-
-
-def _shift(plate: PlateResult, dx: float, dy: float) -> PlateResult:
-    """A read of a region of interest, in the whole frame's pixels."""
-    return dataclasses.replace(
-        plate, box=plate.box.shift(dx, dy),
-        chars=tuple(CharRead(c.box.shift(dx, dy), c.char, c.confidence) for c in plate.chars))
 
 
 class CameraWorker(threading.Thread):
@@ -76,7 +69,7 @@ class CameraWorker(threading.Thread):
                 raise ValueError(f"roi {list(cam.roi)} is outside the "
                                  f"{image.shape[1]}x{image.shape[0]} frame")
         plates = self.watch.reader.read(view, source=cam.name)
-        return [_shift(p, dx, dy) if dx or dy else p for p in plates
+        return [shift_read(p, dx, dy) if dx or dy else p for p in plates
                 if p.box.width >= cam.min_plate_width]
 
     def _follow_source(self) -> None:
