@@ -36,7 +36,7 @@ CLASSES = DIGITS + LETTERS  # every slot's softmax; the grammar masks them when 
 INPUT_HW = (48, 128)
 # Context around the detector's box (fraction of its size per side) that the crop keeps.
 MARGIN = 0.06
-SYNTH_PLATES = 24000
+SYNTH_PLATES = 16000
 SYNTH_SEED = 1
 # Share of each batch drawn from each source.
 MIX = {"synthetic": 0.45, "gate": 0.45, "photos": 0.10}

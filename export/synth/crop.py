@@ -61,7 +61,10 @@ def render_plate_crop(rng: np.random.Generator, text: str | None = None,
         layout = LAYOUTS[int(rng.random() < 0.45)]
     for _ in range(_MAX_TRIES):
         target = plate_width(rng, layout)
-        plate = render_plate(rng, text, layout, target / PLATE_MM[layout][0], scheme)
+        try:
+            plate = render_plate(rng, text, layout, target / PLATE_MM[layout][0], scheme)
+        except ValueError:  # a glyph too thin for so small a plate left no ink: draw another
+            continue
         ph, pw = plate.image.shape[:2]
         pad = int(0.4 * pw)  # room for a ±20° roll and perspective
         ch, cw = ph + 2 * pad, pw + 2 * pad
