@@ -1,0 +1,174 @@
+"""The whole-plate reader in the pipeline, with tiny ONNX models built here whose slots spell a
+fixed text: batching, layouts, the BOTH policy, metadata checks. The shipped model's own
+readings are tested in test_readers.py."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from edge_alpr.alphabet import DIGITS, LETTERS
+from edge_alpr.annotations import ONE_ROW, TWO_ROW
+from edge_alpr.detector import Detection
+from edge_alpr.errors import ModelLoadError
+from edge_alpr.geometry import Box
+from edge_alpr.pipeline import (
+    BOTH,
+    SEGMENTS,
+    WHOLE,
+    WHOLE_SURE,
+    CharRead,
+    PlateReader,
+    PlateResult,
+    combine,
+)
+from edge_alpr.plate_ocr import PlateOCR, plate_input
+from edge_alpr.segment import segment
+from edge_alpr.session import OnnxModel
+
+CLASSES = DIGITS + LETTERS
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "scene.jpg"
+TRUTH = {p["text"]: p for p in json.loads(SAMPLE.with_suffix(".json").read_text())}
+
+
+def spelling_model(path: Path, text: str, sure: float, pattern: str = "DDDDLLL",
+                   hw: tuple[int, int] = (48, 128)) -> Path:
+    """A model that ignores its input and gives each slot ``sure`` on ``text``'s character."""
+    probs = np.full((1, len(text), len(CLASSES)), (1 - sure) / (len(CLASSES) - 1), np.float32)
+    for i, ch in enumerate(text):
+        probs[0, i, CLASSES.index(ch)] = sure
+    nodes = [
+        helper.make_node("Cast", ["image"], ["f"], to=TensorProto.FLOAT),
+        helper.make_node("ReduceMean", ["f"], ["m"], axes=[1, 2], keepdims=1),
+        helper.make_node("Mul", ["m", "zero"], ["z"]),
+        helper.make_node("Add", ["z", "probs"], ["out"]),
+    ]
+    init = [helper.make_tensor("zero", TensorProto.FLOAT, [1], [0.0]),
+            onnx.numpy_helper.from_array(probs, "probs")]
+    graph = helper.make_graph(
+        nodes, "spelling", [helper.make_tensor_value_info("image", TensorProto.UINT8,
+                                                          [None, *hw])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [None, len(text), None])],
+        initializer=init)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    helper.set_model_props(model, {"classes": CLASSES, "pattern": pattern, "margin": "0.06",
+                                   "input_height": str(hw[0]), "input_width": str(hw[1])})
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def sure_ocr(tmp_path) -> PlateOCR:
+    return PlateOCR(OnnxModel(spelling_model(tmp_path / "sure.onnx", "1234УБА", 0.999),
+                              threads=1))
+
+
+def test_plate_input_cuts_the_box_with_its_margin():
+    gray = np.zeros((100, 200), np.uint8)
+    gray[40:60, 50:150] = 255  # the "plate"
+    x = plate_input(gray, Box(50, 40, 150, 60), (48, 128), 0.0)
+    assert x.shape == (48, 128) and x.min() == 255
+    framed = plate_input(gray, Box(50, 40, 150, 60), (48, 128), 0.25)
+    assert framed[:, 0].max() == 0 and framed[24, 64] == 255  # context around, plate inside
+
+
+def test_whole_reader_reads_each_detection_in_one_call(sure_ocr):
+    calls = []
+    run = sure_ocr.model.run
+    sure_ocr.model.run = lambda x, expected=(): calls.append(len(x)) or run(x, expected)
+    reader = PlateReader(threads=1, reader=WHOLE, plate_ocr=sure_ocr)
+    assert reader.recognizer is None  # the character model is not even loaded
+    plates = reader.read(SAMPLE)
+    assert calls == [len(plates)] == [2]
+    for p in plates:
+        assert (p.text, p.reader, p.matches_pattern, p.region) == ("1234УБА", WHOLE, True, "УБ")
+        assert [c.char for c in p.chars] == list("1234УБА")
+        assert all(c.box is None for c in p.chars)
+        assert p.to_dict()["reader"] == WHOLE and p.to_dict()["chars"][0]["box"] is None
+    # The layout comes from the box: the sample has one plate of each.
+    truth_layouts = sorted(t["layout"] for t in TRUTH.values())
+    assert sorted(p.layout for p in plates) == truth_layouts == [ONE_ROW, TWO_ROW]
+
+
+def test_both_takes_a_sure_whole_reading_without_segmenting(sure_ocr):
+    segmented = []
+    reader = PlateReader(threads=1, reader=BOTH, plate_ocr=sure_ocr,
+                         segmenter=lambda crop: segmented.append(crop) or segment(crop))
+    plates = reader.read(SAMPLE)
+    assert [p.text for p in plates] == ["1234УБА"] * 2 and not segmented
+    assert all(p.confidence >= WHOLE_SURE for p in plates)
+
+
+def test_both_segments_where_the_whole_reading_is_unsure(tmp_path):
+    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
+                                threads=1))
+    reader = PlateReader(threads=1, reader=BOTH, plate_ocr=unsure)
+    plates = {p.text: p for p in reader.read(SAMPLE)}
+    # The segmentation path reads both sample plates to the grammar, more surely than 0.5^7.
+    assert set(plates) == set(TRUTH)
+    assert {p.reader for p in plates.values()} == {SEGMENTS}
+    assert all(c.box is not None for p in plates.values() for c in p.chars)
+
+
+def _read(text: str, conf: float, matches: bool, reader: str) -> PlateResult:
+    box = Box(0, 0, 100, 20)
+    chars = tuple(CharRead(box if reader == SEGMENTS else None, c, 0.9) for c in text)
+    return PlateResult(box, 0.9, text, conf, ONE_ROW, "", "", matches, (), chars, reader)
+
+
+@pytest.mark.parametrize("whole, segments, text, reader, conf", [
+    (("4253УБГ", 0.5, True), ("4253УБГ", 0.7, True), "4253УБГ", BOTH, 0.7),
+    (("4253УБГ", 0.8, True), ("4253УБГ", 0.6, True), "4253УБГ", BOTH, 0.8),
+    (("4253УБГ", 0.3, True), ("425УБГ", 0.9, False), "4253УБГ", WHOLE, 0.3),
+    (("4253УБ7", 0.3, False), ("4253УБГ", 0.2, True), "4253УБГ", SEGMENTS, 0.2),
+    (("4253УБГ", 0.6, True), ("4253УВГ", 0.4, True), "4253УБГ", WHOLE, 0.6),
+    (("4253УБГ", 0.4, True), ("4253УВГ", 0.6, True), "4253УВГ", SEGMENTS, 0.6),
+], ids=["agree seg surer", "agree whole surer", "grammar decides", "grammar decides 2",
+        "confidence decides", "confidence decides 2"])
+def test_combine(whole, segments, text, reader, conf):
+    out = combine(_read(*whole, WHOLE), _read(*segments, SEGMENTS))
+    assert (out.text, out.reader, out.confidence) == (text, reader, conf)
+    if reader == BOTH:  # the segmentation's character boxes are kept
+        assert all(c.box is not None for c in out.chars)
+
+
+def test_read_crop_reads_a_plate_crop_in_its_own_pixels(sure_ocr):
+    gray = np.full((40, 160), 200, np.uint8)
+    read = PlateReader(threads=1, reader=WHOLE, plate_ocr=sure_ocr).read_crop(gray, "crop.png")
+    assert read.text == "1234УБА" and read.box == Box(0, 0, 160, 40)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"pattern": "DDDLLLL"}, "pattern"),
+    ({"hw": (48, 128), "pattern": "DDDDLLL", "drop": "margin"}, "margin"),
+])
+def test_model_metadata_is_checked(tmp_path, change, match):
+    path = spelling_model(tmp_path / "m.onnx", "1234УБА", 0.9,
+                          **{k: v for k, v in change.items() if k != "drop"})
+    if "drop" in change:
+        m = onnx.load(str(path))
+        kept = [p for p in m.metadata_props if p.key != change["drop"]]
+        del m.metadata_props[:]
+        m.metadata_props.extend(kept)
+        onnx.save(m, str(path))
+    with pytest.raises(ModelLoadError, match=match):
+        PlateOCR(OnnxModel(path, threads=1))
+
+
+def test_unknown_reader_is_refused():
+    with pytest.raises(ValueError, match="unknown reader"):
+        PlateReader(threads=1, reader="ocr")
+
+
+def test_detections_read_as_one_batch_keep_their_order(sure_ocr):
+    gray = np.full((200, 400), 128, np.uint8)
+    dets = [Detection(Box(10 + 100 * i, 50, 90 + 100 * i, 70), 0.9 - i / 10) for i in range(3)]
+    reads = PlateReader(threads=1, reader=WHOLE, plate_ocr=sure_ocr).read_detections(gray, dets)
+    assert [r.box for r in reads] == [d.box for d in dets]
+    assert [r.detection_score for r in reads] == [d.score for d in dets]
+    assert dataclasses.replace(reads[0], reader=SEGMENTS).reader == SEGMENTS  # frozen, typed
