@@ -21,13 +21,13 @@ import numpy as np
 from .batch import batch_settings, read_file, read_files
 from .image import read_gray
 from .models import AUTO, bundled_dir
-from .pipeline import PlateReader
+from .pipeline import DEFAULT_READER, PlateReader
 from .timing import StageClock
 
 # In pipeline order; "letterbox" includes the grayscale conversion, "char_cnn" the cutting
 # of the character crops. The stages and "total" are milliseconds per frame.
-STAGES = ("letterbox", "detector", "decode", "plate_check", "segmentation", "char_cnn",
-          "assembly")
+STAGES = ("letterbox", "detector", "decode", "plate_check", "plate_ocr", "segmentation",
+          "char_cnn", "assembly")
 TOTAL = "total"
 
 # Runs in a fresh interpreter: import, model load and one frame, the image decode left out.
@@ -40,7 +40,7 @@ from edge_alpr.session import lean_malloc
 if {lean!r}:
     lean_malloc()
 reader = PlateReader(providers={providers!r}, threads={threads!r}, precision={precision!r},
-                     lean={lean!r})
+                     lean={lean!r}, reader={reader!r})
 t1 = time.perf_counter()
 image = read_gray({image!r})
 t2 = time.perf_counter()
@@ -161,14 +161,15 @@ def summarize(ms: Sequence[float]) -> StageStats:
 
 
 def cold_start(image: str | Path, providers: Sequence[str], threads: int | None,
-               precision: str, repeats: int = 3, lean: bool = False) -> ColdStart:
+               precision: str, repeats: int = 3, lean: bool = False,
+               reader: str = DEFAULT_READER) -> ColdStart:
     """Import + model load + first frame in ``repeats`` fresh interpreters, one after another.
 
     Each runs in the folder this edge_alpr was imported from, so it imports the same one
     (``python -c`` puts the working folder first on the path: in a source checkout's root that
     is the checkout, whatever is installed)."""
     code = _COLD_START.format(providers=tuple(providers), threads=threads, precision=precision,
-                              image=str(Path(image).resolve()), lean=lean)
+                              image=str(Path(image).resolve()), lean=lean, reader=reader)
     home = Path(__file__).resolve().parent.parent
     runs = []
     for _ in range(repeats):
@@ -184,30 +185,32 @@ def cold_start(image: str | Path, providers: Sequence[str], threads: int | None,
 
 
 def bench_files(files: Sequence[Path], threads: int | None, providers: Sequence[str],
-                precision: str, lean: bool) -> BatchStats:
+                precision: str, lean: bool, reader: str = DEFAULT_READER) -> BatchStats:
     """Read ``files`` once as ``edge-alpr read`` does (its workers and threads unless
     ``threads`` is given), after loading the reader and reading the first file untimed."""
     workers, threads = batch_settings(len(files), None, threads, lean)
-    reader = PlateReader(providers=tuple(providers), threads=threads, precision=precision,
-                         lean=lean)
-    read_file(reader, Path(files[0]))  # first-run allocations, as the other figures skip them
+    plates = PlateReader(providers=tuple(providers), threads=threads, precision=precision,
+                         lean=lean, reader=reader)
+    read_file(plates, Path(files[0]))  # first-run allocations, as the other figures skip them
     t0 = time.perf_counter()
-    failed = sum(r.error is not None for r in read_files(reader, files, workers))
+    failed = sum(r.error is not None for r in read_files(plates, files, workers))
     return BatchStats(len(files), workers, threads, time.perf_counter() - t0, failed)
 
 
 def bench(images: Sequence[str | Path], runs: int, warmup: int, threads: int | None = None,
           providers: Sequence[str] = ("cpu",), precision: str = AUTO, lean: bool = False,
-          files: Sequence[Path] | None = None) -> BenchResult:
+          files: Sequence[Path] | None = None, reader: str = DEFAULT_READER) -> BenchResult:
     """Time the pipeline's stages over ``images`` (decoded to grayscale once, before timing),
     then the cold start on the first image, then, given ``files``, :func:`bench_files`.
     ``lean`` applies to the cold start's fresh processes; in this one it makes lean sessions
     only (malloc's settings are the caller's process's)."""
     frames = [read_gray(p) for p in images]
-    reader = PlateReader(providers=tuple(providers), threads=threads, precision=precision,
-                         lean=lean)
-    ms = time_frames(reader, frames, runs, warmup)
+    plates = PlateReader(providers=tuple(providers), threads=threads, precision=precision,
+                         lean=lean, reader=reader)
+    ms = time_frames(plates, frames, runs, warmup)
     return BenchResult(tuple(str(p) for p in images), runs, warmup, threads, tuple(providers),
-                       reader.precisions, {k: summarize(v) for k, v in ms.items()},
-                       cold_start(images[0], providers, threads, precision, lean=lean), lean,
-                       bench_files(files, threads, providers, precision, lean) if files else None)
+                       plates.precisions, {k: summarize(v) for k, v in ms.items()},
+                       cold_start(images[0], providers, threads, precision, lean=lean,
+                                  reader=reader), lean,
+                       bench_files(files, threads, providers, precision, lean, reader)
+                       if files else None)

@@ -16,7 +16,7 @@ from .batch import MAX_WORKERS, batch_settings, read_files
 from .errors import EdgeAlprError
 from .inputs import expand
 from .models import AUTO, FP32, PRECISION_CHOICES
-from .pipeline import MIN_CHARS, PlateReader, PlateResult
+from .pipeline import DEFAULT_READER, MIN_CHARS, READERS, PlateReader, PlateResult
 from .records import image_record
 from .session import PROVIDERS, TRT_CACHE_ENV, lean_malloc, reuse_malloc
 
@@ -41,6 +41,18 @@ Precision = Annotated[str, typer.Option(
     "what runs faster on this CPU; `edge-alpr info` shows the choice).")]
 
 Fp32 = Annotated[bool, typer.Option("--fp32", hidden=True, help="Same as --precision fp32.")]
+
+def _reader(name: str) -> str:
+    """An unknown --reader is a usage error (exit 2), named with the allowed."""
+    if name not in READERS:
+        raise typer.BadParameter(f"{name!r}; choose from {', '.join(READERS)}")
+    return name
+
+
+Reader = Annotated[str, typer.Option(
+    "--reader", help=f"How a plate is read: {', '.join(READERS)} (segments: segmentation and "
+    "character CNN; whole: the whole-plate recognizer; both: the whole-plate reading, and the "
+    "segmentation where it is unsure).", callback=_reader)]
 
 
 def _precision(precision: str, fp32: bool) -> str:
@@ -88,6 +100,7 @@ def read(
     provider: Providers = None,
     precision: Precision = AUTO,
     fp32: Fp32 = False,
+    reader_name: Reader = DEFAULT_READER,
     out: Annotated[Path | None, typer.Option(help="Write annotated copies here.")] = None,
     min_chars: Annotated[int, typer.Option(
         min=0, help="Report plates read as at least this many characters.")] = MIN_CHARS,
@@ -102,7 +115,8 @@ def read(
     _set_malloc(lean)
     workers, threads = batch_settings(len(files), workers, threads, lean)
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
-                         precision=precision, min_chars=min_chars, lean=lean)
+                         precision=precision, min_chars=min_chars, lean=lean,
+                         reader=reader_name)
     failed = 0
     taken = {p.resolve() for p in files}  # never write over an input
     reads = read_files(reader, files, workers, keep_images=out is not None)
@@ -132,6 +146,7 @@ def video(
     provider: Providers = None,
     precision: Precision = AUTO,
     fp32: Fp32 = False,
+    reader_name: Reader = DEFAULT_READER,
     lean: Lean = False,
     report_unmatched: ReportUnmatched = False,
 ) -> None:
@@ -147,7 +162,7 @@ def video(
         raise typer.Exit(1)
     _set_malloc(lean)
     reader = PlateReader(providers=tuple(provider or ("cpu",)), threads=threads,
-                         precision=precision, lean=lean)
+                         precision=precision, lean=lean, reader=reader_name)
     tracker = PlateTracker(report_unmatched=report_unmatched)
     frame_index = -1
     try:
@@ -255,6 +270,7 @@ def info(
     provider: Providers = None,
     precision: Precision = AUTO,
     fp32: Fp32 = False,
+    reader_name: Reader = DEFAULT_READER,
 ) -> None:
     """Versions, execution providers (available, and in use by a reader loaded with
     --provider and --precision), what model each stage runs, and the bundled models with their
@@ -282,7 +298,8 @@ def info(
         "models": {},
     }
     try:
-        reader = PlateReader(providers=tuple(provider or ("cpu",)), precision=precision)
+        reader = PlateReader(providers=tuple(provider or ("cpu",)), precision=precision,
+                             reader=reader_name)
         for role, m in reader.models.items():
             report["in_use"][m.path.name] = list(m.providers)
             report["precision"]["runs"][role] = {"precision": reader.precisions[role],
@@ -327,6 +344,7 @@ def eval_(
     threads: Annotated[int | None, typer.Option(help="Intra-op threads per model.")] = None,
     precision: Precision = AUTO,
     fp32: Fp32 = False,
+    reader_name: Reader = DEFAULT_READER,
 ) -> None:
     """Detection AP50 and recall, exact plate text and character accuracy, misses listed."""
     precision = _precision(precision, fp32)
@@ -335,7 +353,8 @@ def eval_(
     from .evaluate import evaluate, load_annotations
     try:
         photos = load_annotations(source)
-        report = evaluate(PlateReader(threads=threads, precision=precision), photos)
+        report = evaluate(PlateReader(threads=threads, precision=precision,
+                                      reader=reader_name), photos)
     except EdgeAlprError as e:
         print(f"error: {e}", file=sys.stderr)
         raise typer.Exit(1) from e
@@ -365,6 +384,7 @@ def bench(
     provider: Providers = None,
     precision: Precision = AUTO,
     fp32: Fp32 = False,
+    reader_name: Reader = DEFAULT_READER,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
     lean: Lean = False,
     folder: Annotated[Path | None, typer.Option(
@@ -386,7 +406,7 @@ def bench(
     _set_malloc(lean)
     try:
         result = run_bench(files, runs, warmup, threads, tuple(provider or ("cpu",)), precision,
-                           lean, batch)
+                           lean, batch, reader_name)
     except EdgeAlprError as e:
         print(f"error: {e}", file=sys.stderr)
         raise typer.Exit(1) from e
