@@ -125,17 +125,23 @@ def train(args: argparse.Namespace) -> keras.Model:
     return model
 
 
-def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
-    """fp32 ONNX with classes, slots, input size and margin in its metadata; parity; scores."""
-    from edge_alpr.plate_ocr import PlateOCR
-    from edge_alpr.session import OnnxModel
-
-    metadata = {"classes": CLASSES, "slots": str(len(PATTERN)), "pattern": PATTERN.slots,
+def export_model(model: keras.Model, path: Path, checkpoint: str) -> Path:
+    """fp32 ONNX with what the runtime reads from it: classes, slot pattern, input size and
+    margin (edge_alpr.plate_ocr.PlateOCR)."""
+    metadata = {"classes": CLASSES, "pattern": PATTERN.slots,
                 "input_height": str(INPUT_HW[0]), "input_width": str(INPUT_HW[1]),
                 "margin": str(MARGIN), "checkpoint": checkpoint,
                 "input": "uint8 gray N×H×W plate crops (edge_alpr.plate_ocr.plate_input)",
                 "output": "N×slots×classes probabilities", "precision": FP32}
-    path = export_onnx(model, out / f"{MODEL_NAME}_{FP32}.onnx", (None, *INPUT_HW), metadata)
+    return export_onnx(model, path, (None, *INPUT_HW), metadata)
+
+
+def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
+    """The fp32 ONNX model, its parity with Keras, and its scores on the validation plates."""
+    from edge_alpr.plate_ocr import PlateOCR
+    from edge_alpr.session import OnnxModel
+
+    path = export_model(model, out / f"{MODEL_NAME}_{FP32}.onnx", checkpoint)
     val = {"gate": gate_samples("val"), "photos": photo_samples("val")}
     sample = inputs(val["gate"][:64])
     report: dict[str, object] = {"parity_max_abs_diff": max_abs_diff(model, path, [sample]),

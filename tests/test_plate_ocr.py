@@ -172,3 +172,24 @@ def test_detections_read_as_one_batch_keep_their_order(sure_ocr):
     assert [r.box for r in reads] == [d.box for d in dets]
     assert [r.detection_score for r in reads] == [d.score for d in dets]
     assert dataclasses.replace(reads[0], reader=SEGMENTS).reader == SEGMENTS  # frozen, typed
+
+
+def test_export_of_an_untrained_whole_plate_model_matches_keras_and_loads(tmp_path):
+    pytest.importorskip("tensorflow", reason="needs the export extra")
+    from export.ocr_model import build_ocr_model
+    from export.onnx_export import max_abs_diff
+    from export.train_ocr import CLASSES as TRAINED_CLASSES
+    from export.train_ocr import INPUT_HW, MARGIN, export_model
+
+    model = build_ocr_model(INPUT_HW, 7, len(TRAINED_CLASSES), widths=(4, 8, 8, 8), head=4)
+    path = export_model(model, tmp_path / "plate_ocr_fp32.onnx", "untrained")
+    rng = np.random.default_rng(0)
+    batches = [rng.integers(0, 256, (n, *INPUT_HW), dtype=np.uint8) for n in (1, 3)]
+    assert max_abs_diff(model, path, batches) < 1e-5
+    ocr = PlateOCR(OnnxModel(path, threads=1))  # the runtime reads the export's metadata
+    assert (ocr.input_hw, ocr.margin, ocr.classes) == (INPUT_HW, MARGIN, TRAINED_CLASSES)
+    gray = rng.integers(0, 256, (120, 300), dtype=np.uint8)
+    boxes = [Box(10, 10, 150, 40), Box(200, 50, 260, 95)]
+    expected = np.asarray(model(ocr.inputs(gray, boxes)))
+    np.testing.assert_allclose(ocr.probabilities(ocr.inputs(gray, boxes)), expected, atol=1e-5)
+    assert [len(t.text) for t in ocr(gray, boxes)] == [7, 7]

@@ -1,0 +1,55 @@
+"""The readers against each other on the same decoded frames: per-stage and whole-frame
+latency, alternating frame by frame in one process (as ``benchmarks.compare`` does), and the
+plates each reads.
+
+    python -m benchmarks.readers [--rounds 6] [--threads 2]
+
+Frames: the bundled sample frames, plus the validation photos when ../shared/data is there.
+Prints a markdown table: p50/p95 per frame, the median of each stage, and each reader's p50 as
+a ratio of the segmentation reader's (the default before the whole-plate recognizer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import numpy as np
+
+from edge_alpr.bench import STAGES, TOTAL
+from edge_alpr.pipeline import READERS, SEGMENTS, PlateReader
+
+from .compare import alternate, frames, texts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    imgs = frames()
+    readers = {name: PlateReader(threads=args.threads, reader=name) for name in READERS}
+    for reader in readers.values():  # warm up: first-call allocations
+        for f in imgs:
+            reader.read(f.image)
+    loads = [os.getloadavg()[0]]
+    ms = alternate(readers, imgs, args.rounds, loads)
+    base = float(np.median(ms[SEGMENTS][TOTAL]))
+    print(f"{len(imgs)} frames × {args.rounds} rounds, threads {args.threads}, "
+          f"load {min(loads):.1f}-{max(loads):.1f}\n")
+    used = [s for s in STAGES if any(np.median(ms[n][s]) > 0 for n in readers)]
+    print("| reader | p50 ms | p95 ms | vs segments | " + " | ".join(used) + " |")
+    print("|---|---|---|---|" + "---|" * len(used))
+    for name in readers:
+        total = ms[name][TOTAL]
+        stages = " | ".join(f"{np.median(ms[name][s]):.2f}" for s in used)
+        print(f"| {name} | {np.median(total):.2f} | {np.percentile(total, 95):.2f} | "
+              f"{np.median(total) / base:.2f} | {stages} |")
+    print()
+    for f in imgs:
+        reads = {name: texts(r, f.image) for name, r in readers.items()}
+        print(f"{f.name}: " + "; ".join(f"{n} {' '.join(t) or '-'}" for n, t in reads.items()))
+
+
+if __name__ == "__main__":
+    main()
