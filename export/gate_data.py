@@ -64,12 +64,15 @@ def _crop(root: Path, name: str, text: str) -> GateCrop:
     return GateCrop(path, text, layout_of(image.shape[1], image.shape[0]))
 
 
-def gate_split(root: Path = GATE_DIR) -> tuple[list[GateCrop], list[GateCrop]]:
+def gate_split(root: Path = GATE_DIR, train_fixes: bool = True
+               ) -> tuple[list[GateCrop], list[GateCrop]]:
     """(train, validation) crops whose label fits the grammar, split by plate text.
 
     Validation texts are the checked ones: a crop checked as no readable plate is left out.
+    Training labels are fixed by TRAIN_FIXES unless ``train_fixes`` is False.
     """
-    checked, fixes = _checked(CHECKED_VAL), _checked(TRAIN_FIXES)
+    checked = _checked(CHECKED_VAL)
+    fixes = _checked(TRAIN_FIXES) if train_fixes else {}
     labels = [(n, t) for n, t in _labels(root) if PATTERN.fits(t)]
     val = [_crop(root, n, checked.get(n, t)) for n, t in labels
            if is_val_text(t) and checked.get(n, t)]

@@ -92,7 +92,12 @@ def train(args: argparse.Namespace) -> keras.Model:
     val_x = {k: inputs(v) for k, v in val.items()}
     batch_of = batches(sources, args.seed)
 
-    model = build_ocr_model(INPUT_HW, len(PATTERN), len(CLASSES))
+    def new_model() -> keras.Model:
+        if args.init:  # go on from a trained model (its weights; a new schedule)
+            return keras.models.load_model(args.init, compile=False)
+        return build_ocr_model(INPUT_HW, len(PATTERN), len(CLASSES))
+
+    model = new_model()
     x, y = batch_of()
     model.compile(optimizer=keras.optimizers.Adam(args.lr),
                   loss="sparse_categorical_crossentropy")
@@ -105,7 +110,7 @@ def train(args: argparse.Namespace) -> keras.Model:
     print(f"{step_s * 1e3:.0f} ms/step → {epochs} epochs of {STEPS_PER_EPOCH} steps", flush=True)
     schedule = keras.optimizers.schedules.CosineDecay(
         args.lr, epochs * STEPS_PER_EPOCH, alpha=0.02, warmup_target=None)
-    model = build_ocr_model(INPUT_HW, len(PATTERN), len(CLASSES))  # fresh weights
+    model = new_model()  # fresh weights: the probe steps only timed the loop
     model.compile(optimizer=keras.optimizers.Adam(schedule),
                   loss="sparse_categorical_crossentropy")
 
@@ -191,6 +196,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", type=Path, help="a checkpoint to go on training from")
     ap.add_argument("--export-only", action="store_true")
     ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
     args = ap.parse_args()

@@ -1,0 +1,73 @@
+"""Propose fixes for the gate training crops' machine labels where both readers disagree with
+the label: ``export/gate_train_fixes.csv`` (image, machine_text, text; "" drops the crop).
+
+    python -m export.gate_relabel --whole runs/ocr_v2/models/plate_ocr_fp32.onnx \
+        [--out export/gate_train_fixes.csv] [--sheets out/relabel]
+
+The segmentation reader never trained on these crops (its character CNN learned from rendered
+plates and the daylight photos); the whole-plate model given here did, with the labels as they
+are. A label is replaced when both readers read the same standard plate text that differs from
+it; a crop is dropped when both read something else than the label, each with confidence at
+least MIN_CONFIDENCE, but not the same thing. Everything else keeps its label. ``--sheets``
+draws every proposal for checking by eye (real crops: to an ignored folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import cv2
+
+from edge_alpr.pipeline import SEGMENTS, WHOLE, PlateReader
+from edge_alpr.plate_ocr import PlateOCR
+from edge_alpr.session import OnnxModel
+from export.gate_data import GATE_DIR, TRAIN_FIXES, gate_split
+
+MIN_CONFIDENCE = 0.5
+
+
+def propose(whole_model: Path) -> list[tuple[str, str, str, str, str]]:
+    """(image, label, new text or "", segments' reading, whole's reading) per proposal."""
+    segments = PlateReader(threads=2, reader=SEGMENTS)
+    whole = PlateReader(threads=2, reader=WHOLE, plate_ocr=PlateOCR(OnnxModel(whole_model,
+                                                                              threads=2)))
+    out = []
+    for crop in gate_split(train_fixes=False)[0]:
+        gray = cv2.imread(str(crop.path), cv2.IMREAD_GRAYSCALE)
+        s, w = segments.read_crop(gray, crop.path), whole.read_crop(gray, crop.path)
+        if crop.text in (s.text, w.text):
+            continue
+        if s.text == w.text and s.matches_pattern:
+            out.append((crop.path.name, crop.text, s.text, s.text, w.text))
+        elif min(s.confidence, w.confidence) >= MIN_CONFIDENCE:
+            out.append((crop.path.name, crop.text, "", s.text, w.text))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--whole", type=Path, required=True, help="whole-plate ONNX model")
+    ap.add_argument("--out", type=Path, default=TRAIN_FIXES)
+    ap.add_argument("--sheets", type=Path)
+    args = ap.parse_args()
+    rows = propose(args.whole)
+    with args.out.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["image", "machine_text", "text"])
+        w.writerows(r[:3] for r in rows)
+    fixed = sum(bool(r[2]) for r in rows)
+    print(f"{args.out}: {fixed} labels replaced, {len(rows) - fixed} crops dropped")
+    if args.sheets:
+        from export.gate_sheet import write_sheets
+
+        items = [(GATE_DIR / "images" / r[0], [r[0], f"{r[1]} → {r[2] or 'drop'} "
+                                               f"(s {r[3] or '-'} w {r[4] or '-'})"])
+                 for r in rows]
+        for p in write_sheets(items, args.sheets):
+            print(p)
+
+
+if __name__ == "__main__":
+    main()
