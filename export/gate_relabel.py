@@ -26,6 +26,15 @@ from edge_alpr.session import OnnxModel
 from export.gate_data import GATE_DIR, TRAIN_FIXES, gate_split
 
 MIN_CONFIDENCE = 0.5
+# Both readers lean the same way as the labels' OCR: a Д, Л, Я or М read as А or Н. Where a
+# label has one of these and both readers read its look-alike, the label is kept: checked by
+# eye on the first proposals, those labels were right (e.g. УБД read as УБА).
+BIASED = {"Д": "А", "Л": "А", "Я": "Н", "М": "Н"}
+
+
+def against_bias(label: str, read: str) -> bool:
+    """Whether ``read`` differs from ``label`` where the readers are known to err."""
+    return any(BIASED.get(a) == b for a, b in zip(label, read, strict=True))
 
 
 def propose(whole_model: Path) -> list[tuple[str, str, str, str, str]]:
@@ -39,9 +48,9 @@ def propose(whole_model: Path) -> list[tuple[str, str, str, str, str]]:
         s, w = segments.read_crop(gray, crop.path), whole.read_crop(gray, crop.path)
         if crop.text in (s.text, w.text):
             continue
-        if s.text == w.text and s.matches_pattern:
+        if s.text == w.text and s.matches_pattern and not against_bias(crop.text, s.text):
             out.append((crop.path.name, crop.text, s.text, s.text, w.text))
-        elif min(s.confidence, w.confidence) >= MIN_CONFIDENCE:
+        elif s.text != w.text and min(s.confidence, w.confidence) >= MIN_CONFIDENCE:
             out.append((crop.path.name, crop.text, "", s.text, w.text))
     return out
 
