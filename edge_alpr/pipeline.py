@@ -94,7 +94,7 @@ SEGMENTS = "segments"  # segmentation, character CNN, grammar over the component
 WHOLE = "whole"  # the whole-plate recognizer, grammar over its slots
 BOTH = "both"  # the whole-plate reading; the segmentation path too where that one is unsure
 READERS: tuple[str, ...] = (SEGMENTS, WHOLE, BOTH)
-DEFAULT_READER = SEGMENTS
+DEFAULT_READER = BOTH  # by measurement: models/MODEL_CARD.md, "Whole-plate recognizer"
 # With BOTH, a whole-plate reading that fits the grammar with at least this confidence is taken
 # as it is; below it the segmentation path reads the plate as well (see :func:`combine`).
 WHOLE_SURE = 0.9

@@ -16,8 +16,9 @@ from onnx import TensorProto, helper
 from edge_alpr.detector import Detector
 from edge_alpr.errors import InferenceError
 from edge_alpr.image import read_image
-from edge_alpr.models import CHARS, DETECTOR, PRECISIONS, ROLES, VERIFIER, bundled_model
-from edge_alpr.pipeline import PlateReader
+from edge_alpr.models import CHARS, DETECTOR, PLATE_OCR, PRECISIONS, ROLES, VERIFIER, bundled_model
+from edge_alpr.pipeline import BOTH, SEGMENTS, WHOLE, PlateReader
+from edge_alpr.plate_ocr import PlateOCR
 from edge_alpr.recognizer import Recognizer
 from edge_alpr.session import OnnxModel, check_outputs
 from edge_alpr.verifier import PlateVerifier
@@ -26,9 +27,11 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "scene.jpg"
 
 # What each role's model returns when sound, per sample of its batch, and a wrong shape.
-GOOD = {DETECTOR: (48, 80, 5), VERIFIER: (5,), CHARS: (37,)}
-WRONG = {DETECTOR: (48, 80, 4), VERIFIER: (4,), CHARS: (36,)}
-STAGES = {DETECTOR: Detector, VERIFIER: PlateVerifier, CHARS: Recognizer}
+GOOD = {DETECTOR: (48, 80, 5), VERIFIER: (5,), CHARS: (37,), PLATE_OCR: (7, 36)}
+WRONG = {DETECTOR: (48, 80, 4), VERIFIER: (4,), CHARS: (36,), PLATE_OCR: (7, 35)}
+STAGES = {DETECTOR: Detector, VERIFIER: PlateVerifier, CHARS: Recognizer, PLATE_OCR: PlateOCR}
+# The reader that surely runs each stage (BOTH segments a plate only where it is unsure).
+READER = {DETECTOR: BOTH, VERIFIER: BOTH, CHARS: SEGMENTS, PLATE_OCR: WHOLE}
 
 
 def broken_model(role: str, fault: str, path: Path) -> Path:
@@ -72,8 +75,9 @@ CASES = [(role, fault) for role in ROLES for fault in ("nan", "shape")]
 def test_a_broken_stage_raises_inference_error_naming_its_model(tmp_path, role, fault):
     path = broken_model(role, fault, tmp_path / f"broken_{role}.onnx")
     stage = STAGES[role](OnnxModel(path, threads=1))
-    reader = PlateReader(threads=1, **{
-        {DETECTOR: "detector", VERIFIER: "plate_check", CHARS: "recognizer"}[role]: stage})
+    reader = PlateReader(threads=1, reader=READER[role], **{
+        {DETECTOR: "detector", VERIFIER: "plate_check", CHARS: "recognizer",
+         PLATE_OCR: "plate_ocr"}[role]: stage})
     with pytest.raises(InferenceError, match=f"broken_{role}.onnx") as e:
         reader.read(SAMPLE)
     assert ("NaN" in str(e.value)) == (fault == "nan")
@@ -126,7 +130,8 @@ def test_read_gives_one_error_line_per_image_and_exit_1_without_traceback(tmp_pa
         shutil.copy(SAMPLE, images / name)
     (images / "c.jpg").write_bytes(b"not a jpeg")
     run = subprocess.run([sys.executable, "-c", _LAUNCH, str(models), "read", "--json",
-                          str(images)], capture_output=True, text=True, timeout=120)
+                          "--reader", READER[role], str(images)], capture_output=True,
+                         text=True, timeout=120)
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
     records = [json.loads(line) for line in run.stdout.splitlines()]
