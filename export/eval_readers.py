@@ -16,7 +16,7 @@ import argparse
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -126,7 +126,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(confusion_table(scores))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({r: {d: asdict(s) for d, s in sets.items()}
+        args.json.write_text(json.dumps({r: {d: {**vars(s), "confusions": dict(s.confusions),
+                                                 "seen": dict(s.seen)}
+                                             for d, s in sets.items()}
                                          for r, sets in scores.items()},
                                         ensure_ascii=False, indent=1))
     if args.sheets:
