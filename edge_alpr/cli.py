@@ -449,6 +449,7 @@ def serve(
         "/healthz).")] = None,
     provider: Providers = None,
     precision: Precision = AUTO,
+    reader_name: Reader = DEFAULT_READER,
     lean: Lean = False,
     ray: Annotated[bool, typer.Option(
         "--ray", help="Run as a Ray Serve deployment (the ray extra).")] = False,
@@ -468,7 +469,8 @@ def serve(
     config = ServiceConfig(workers=threads, queue=queue, max_body=round(max_body * MIB),
                            token=token, reader_options={
                                "providers": tuple(provider or ("cpu",)),
-                               "precision": _precision(precision, False), "lean": lean})
+                               "precision": _precision(precision, False), "lean": lean,
+                               "reader": reader_name})
     try:
         if ray:
             from .service.ray_serve import run_ray
