@@ -40,7 +40,7 @@ AUTO_PRECISION: dict[str, str] = {
     DETECTOR: FP32,
     VERIFIER: FP32,
     CHARS: INT8,
-    PLATE_OCR: FP32,
+    PLATE_OCR: INT8,  # 0.88× fp32's time for 2 plates, same validation reads (model card)
 }
 ROLES: tuple[str, ...] = tuple(AUTO_PRECISION)
 

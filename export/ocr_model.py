@@ -9,14 +9,7 @@ head learns where each slot's character stands in either.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-try:
-    import keras
-except ImportError as e:  # pragma: no cover - depends on the installed extra
-    raise SystemExit("the recognizer's training needs the export extra: "
-                     "pip install -e '.[export]'") from e
+from export.tf_extra import keras
 
 
 def build_ocr_model(input_hw: tuple[int, int], slots: int, n_classes: int,

@@ -56,6 +56,6 @@ def test_info_reports_the_providers_a_reader_uses_and_no_jit():
     used = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
             if p in onnxruntime.get_available_providers()]  # CPU alone on a host without CUDA
     assert report["in_use"] == {"detector_fp32.onnx": used, "plate_check_fp32.onnx": used,
-                                "chars_int8.onnx": used}
+                                "chars_int8.onnx": used, "plate_ocr_int8.onnx": used}
     assert report["jit"] is None
     assert all(m["sha256"] for m in report["models"].values())

@@ -58,7 +58,8 @@ def test_missing_bundled_model_names_the_path(bundle):
 @pytest.mark.parametrize("role, precision", [("plate", INT8), (DETECTOR, "fp16"), ("", "")])
 def test_unknown_role_or_precision(role, precision):
     with pytest.raises(ValueError,
-                       match="roles: detector, plate_check, chars; precisions: int8, fp32"):
+                       match="roles: detector, plate_check, chars, plate_ocr; "
+                             "precisions: int8, fp32"):
         models.model_file_name(role, precision)
 
 

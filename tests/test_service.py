@@ -396,7 +396,7 @@ def test_healthz_names_the_loaded_models_and_providers(url, reader):
     body = checked(requests.get(url + "/healthz")).json()
     assert body["status"] == "ok" and body["providers"] == ["CPUExecutionProvider"]
     assert set(body["models"]) == {m.path.name for m in reader.models.values()}
-    assert len(body["models"]) == 3
+    assert len(body["models"]) == 4  # detector, plate check, whole-plate and character models
     assert body["threads"] == 2 and body["queue"]["capacity"] == 4
     assert requests.get(url + "/healthz").headers["x-edge-alpr-instance"] == body["instance"]
 
