@@ -314,31 +314,18 @@ def decode_slots(
     logp = np.log(p)
     free = p.argmax(axis=1)
     free_text = "".join(classes[k] for k in free)
-    slot_ok = pattern.slot_mask(classes)
-    a, b = pattern.region_slots
-    # Independent factors: every slot alone, but the region pair as one joint factor.
-    factors: list[tuple[np.ndarray, list[tuple[int, ...]]]] = []
+    factors = []  # (best scores, their class indices), independent of one another
     log_total = 0.0  # of every reading that fits, prior-weighted: the factors' sums multiplied
-    for i in range(len(pattern)):
-        if i == b:
-            continue
-        if i == a:
-            first, second = np.flatnonzero(slot_ok[a]), np.flatnonzero(slot_ok[b])
-            pairs = pattern.region_pairs(classes)
-            prior = np.array([[math.log(region_prior) if (f, s) in pairs else 0.0
-                               for s in second] for f in first])
-            score = (logp[a, first][:, None] + logp[b, second][None, :] + prior).ravel()
-            choices = [(int(f), int(s)) for f in first for s in second]
-        else:
-            allowed = np.flatnonzero(slot_ok[i])
-            score, choices = logp[i, allowed], [(int(k),) for k in allowed]
+    for slots, cols, prior in _slot_factors(_pattern_key(pattern), tuple(classes),
+                                            float(region_prior)):
+        score = logp[slots, cols].sum(axis=1) + prior
         log_total += float(np.logaddexp.reduce(score))
         order = np.argsort(-score, kind="stable")[:top_n]
-        factors.append((score[order], [choices[j] for j in order]))
+        factors.append((score[order], cols[order]))
     best = _k_best([f[0] for f in factors], top_n)
     ranked = []
     for score, idx in best:
-        chosen = [k for f, j in zip(factors, idx, strict=True) for k in f[1][j]]
+        chosen = [int(k) for f, j in zip(factors, idx, strict=True) for k in f[1][j]]
         ranked.append(("".join(classes[k] for k in chosen), math.exp(score - log_total), chosen))
     text, conf, chosen = ranked[0]
     pattern_loglik = float(sum(logp[i, k] for i, k in enumerate(chosen)))
@@ -359,6 +346,37 @@ def decode_slots(
         matches_pattern=True,
         kept=slots,
     )
+
+
+def _pattern_key(pattern: PlatePattern) -> tuple:
+    return (pattern.slots, tuple(sorted(pattern.kinds.items())), pattern.region_slots,
+            tuple(sorted(pattern.regions)), pattern.top_row)
+
+
+@lru_cache(maxsize=8)
+def _slot_factors(key: tuple, classes: tuple[str, ...], region_prior: float
+                  ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+    """The slot decoder's independent factors, in reading order: every slot alone, but the
+    region pair as one joint factor. Each is (slots (k,), class indices (choices, k), log
+    prior (choices,)); a reading's score is the sum of its choices' log-probabilities and
+    priors."""
+    slots, kinds, (a, b), regions, top_row = key
+    pattern = PlatePattern(slots, dict(kinds), (a, b), dict.fromkeys(regions, ""), top_row)
+    ok = pattern.slot_mask(classes)
+    pairs = pattern.region_pairs(classes)
+    out = []
+    for i in range(len(slots)):
+        if i == b:
+            continue
+        if i == a:
+            cols = np.array([(f, s) for f in np.flatnonzero(ok[a]) for s in np.flatnonzero(ok[b])])
+            prior = np.array([math.log(region_prior) if (f, s) in pairs else 0.0
+                              for f, s in cols])
+            out.append((np.array([a, b]), cols, prior))
+        else:
+            cols = np.flatnonzero(ok[i])[:, None]
+            out.append((np.array([i]), cols, np.zeros(len(cols))))
+    return tuple(out)
 
 
 def _k_best(factors: Sequence[np.ndarray], k: int) -> list[tuple[float, tuple[int, ...]]]:
