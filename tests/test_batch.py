@@ -168,7 +168,9 @@ def test_bench_files_reports_files_per_second_with_decoding(tmp_path):
     assert run.returncode == 0, run.stderr
     batch = json.loads(run.stdout)["batch"]
     assert (batch["files"], batch["failed"]) == (4, 1)
-    assert batch["files_per_s"] == pytest.approx(4 / batch["seconds"], rel=0.01)
+    # "seconds" is rounded to the millisecond: on a quick host that is a few % of the time.
+    assert 4 / (batch["seconds"] + 5e-4) - 0.01 <= batch["files_per_s"] \
+        <= 4 / max(batch["seconds"] - 5e-4, 1e-6) + 0.01
     assert batch["workers"] >= 1
     text = edge_alpr("bench", "--runs", "2", "--warmup", "0", "--files", str(tmp_path)).stdout
     assert "files/s reading 4 files as `read` does, decode included" in text
