@@ -2,6 +2,8 @@
 
     python -m export.eval_conditions [--reader segments --reader whole ...] [--out out/conditions]
 
+(every reader of :data:`edge_alpr.pipeline.READERS` by default).
+
 Two data sets, each under every condition of :data:`export.conditions.SUITE`:
 
 - the validation photos of ``../shared/data/mongolian-alpr`` (``export.data.split``), full
@@ -9,7 +11,8 @@ Two data sets, each under every condition of :data:`export.conditions.SUITE`:
   ``edge-alpr eval`` scores them (:func:`edge_alpr.evaluate.evaluate`): plates found (IoU ≥ 0.5
   at the shipped threshold), read exactly, and characters (1 − edit distance / length);
 - the validation gate crops of ``../shared/data/gate-crops`` (``export.gate_data.gate_split``),
-  each crop degraded and read as a plate (no detection): exact reads and characters.
+  each crop degraded and read as a plate without detection (:meth:`PlateReader.read_crop`):
+  exact reads and characters.
 
 A reader is chosen by name; a name the installed :class:`PlateReader` does not know is
 reported as unavailable. Writes ``conditions.md`` (tables) and ``conditions.json`` (figures,
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import inspect
 import json
 import sys
 import tempfile
@@ -35,28 +37,16 @@ import cv2
 import numpy as np
 
 from edge_alpr.annotations import Photo
-from edge_alpr.detector import Detection
 from edge_alpr.evaluate import evaluate
 from edge_alpr.geometry import Box
 from edge_alpr.image import read_image, to_gray
 from edge_alpr.metrics import edit_distance
-from edge_alpr.pipeline import PlateReader
-from edge_alpr.segment import CROP_PAD
+from edge_alpr.pipeline import READERS, PlateReader
 
 from .conditions import SUITE, Condition, degrade_image
 from .data import DATA_DIR, split
 from .data import photos as all_photos
 from .gate_data import CHECKED_VAL, GATE_DIR, gate_split
-
-# Today's reader, the segmentation path; the others come with PlateReader(reader=...).
-SEGMENTS = "segments"
-# A gate crop is read as a detection of the whole crop, the crop first extended by replicating
-# its edges by this fraction of its size on each side: the reader then cuts the margin its
-# segmentation was tuned on (CROP_PAD) instead of losing it to the image's edge. Measured on
-# 400 gate training crops (seed 0), clean, shipped reader: exact 73.8% with 5% (7.5%: same,
-# 10%/20%: 73.0%, reflected or black edges: 73.3-73.5%); the bare crop 66.8%, the box inset
-# 3/6/10% into the crop 68.8/69.8/64.0%.
-CROP_BORDER = CROP_PAD
 
 
 @dataclass(frozen=True)
@@ -124,7 +114,7 @@ class Report:
 
 
 class ReaderUnavailable(Exception):
-    """The installed PlateReader has no reader of this name."""
+    """PlateReader has no reader of this name."""
 
 
 def _rate(n: int, total: int) -> float | None:
@@ -133,28 +123,18 @@ def _rate(n: int, total: int) -> float | None:
 
 def open_reader(name: str, threads: int | None = None) -> PlateReader:
     """The shipped reader with ``name`` as its reading path, as a user would open it."""
-    if "reader" in inspect.signature(PlateReader).parameters:
-        try:
-            return PlateReader(threads=threads, reader=name)
-        except ValueError as e:
-            raise ReaderUnavailable(f"PlateReader(reader={name!r}): {e}") from e
-    if name != SEGMENTS:  # a PlateReader from before the reader option: segmentation only
-        raise ReaderUnavailable("this PlateReader has no reader option (segmentation only)")
-    return PlateReader(threads=threads)
+    try:
+        return PlateReader(threads=threads, reader=name)
+    except ValueError as e:  # a name this PlateReader does not know
+        raise ReaderUnavailable(f"PlateReader(reader={name!r}): {e}") from e
 
 
 def read_crop(reader: PlateReader, crop: np.ndarray) -> str:
-    """The text ``reader`` reports for a plate crop, "" when it reports none.
-
-    The crop (the plate filling it) is extended by :data:`CROP_BORDER` and read as one
-    detection covering the original crop.
-    """
-    gray = to_gray(crop, "plate crop")
-    h, w = gray.shape
-    bx, by = round(CROP_BORDER * w), round(CROP_BORDER * h)
-    framed = cv2.copyMakeBorder(gray, by, by, bx, bx, cv2.BORDER_REPLICATE)
-    reads = reader.read_detections(framed, [Detection(Box(bx, by, bx + w, by + h), 1.0)])
-    return reads[0].text if reads else ""
+    """The text ``reader`` reports for a plate crop (:meth:`PlateReader.read_crop`), "" when
+    the read has fewer than ``reader.min_chars`` characters: the rule ``read`` and
+    ``edge-alpr eval`` apply to the photos' detections."""
+    text = reader.read_crop(crop, "plate crop").text
+    return text if len(text) >= reader.min_chars else ""
 
 
 def _char_score(read: str, truth: str) -> float:
@@ -322,7 +302,7 @@ def validation_data(gate: bool = True, photos: bool = True, limit: int | None = 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--reader", action="append", dest="readers",
-                    help=f"reader name, repeatable (default: {SEGMENTS})")
+                    help=f"reader name, repeatable: {', '.join(READERS)} (default: all)")
     ap.add_argument("--condition", action="append", dest="conditions",
                     choices=[c.name for c in SUITE], help="condition, repeatable (default: all)")
     ap.add_argument("--no-photos", action="store_true", help="skip the validation photos")
@@ -341,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     photos, crops, info = validation_data(not args.no_gate, not args.no_photos, args.limit)
     info["command"] = "python -m export.eval_conditions " + " ".join(
         sys.argv[1:] if argv is None else argv)
-    report = run_suite(args.readers or [SEGMENTS], conditions, photos, crops, args.threads,
+    report = run_suite(args.readers or READERS, conditions, photos, crops, args.threads,
                        info, args.frames)
     table = markdown(report)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """The condition suite end to end on a tiny synthetic set: the sample frame (rendered by
 export.synth, two plates) for the photo path and plates rendered by export.synth.crop for the
-crop path, under every condition of the suite and one that destroys the plate."""
+crop path, with every reader, under every condition of the suite and one that destroys the
+plate."""
 
 import json
 from pathlib import Path
@@ -10,9 +11,9 @@ import pytest
 
 from edge_alpr.annotations import ONE_ROW, TWO_ROW, Photo, PlateAnnotation
 from edge_alpr.geometry import Box
+from edge_alpr.pipeline import READERS
 from export.conditions import SUITE, Condition, MotionBlur
 from export.eval_conditions import (
-    SEGMENTS,
     SHEET_HEIGHT,
     LabelledCrop,
     condition_sheet,
@@ -29,7 +30,7 @@ from export.synth.plate import SCHEMES
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SMEAR = Condition("smeared", MotionBlur(81), MotionBlur(41))  # no reader can read that
-N_CROPS = 8
+N_CROPS = 12
 
 
 def _sample_photo() -> Photo:
@@ -52,29 +53,30 @@ def _rendered_crops() -> list[LabelledCrop]:
 
 @pytest.fixture(scope="module")
 def report():
-    return run_suite([SEGMENTS, "no-such-reader"], [*SUITE, SMEAR], [_sample_photo()],
+    return run_suite([*READERS, "no-such-reader"], [*SUITE, SMEAR], [_sample_photo()],
                      _rendered_crops(), threads=1, data={"what": "synthetic"})
 
 
-def _row(report, condition):
-    (row,) = [r for r in report.rows if r.condition == condition and r.reader == SEGMENTS]
+def _row(report, condition, reader):
+    (row,) = [r for r in report.rows if r.condition == condition and r.reader == reader]
     return row
 
 
-def test_clean_plates_read_well_and_a_destroyed_plate_does_not(report):
-    clean, smeared = _row(report, "clean"), _row(report, "smeared")
-    assert clean.photos.found == clean.photos.exact == 2  # both sample plates, end to end
-    assert clean.photos.char_accuracy == 1.0
-    assert clean.gate.exact >= N_CROPS - 2 and clean.gate.char_accuracy > 0.9
+@pytest.mark.parametrize("reader", READERS)
+def test_clean_plates_read_well_and_a_destroyed_plate_does_not(report, reader):
+    clean, smeared = _row(report, "clean", reader), _row(report, "smeared", reader)
+    assert clean.photos.found == 2 and clean.photos.exact >= 1  # the sample's plates, end to end
+    assert clean.photos.char_accuracy > 0.9
+    assert clean.gate.exact >= 2 / 3 * N_CROPS and clean.gate.char_accuracy > 0.9
     assert smeared.photos.exact == 0 and smeared.gate.exact <= 1
     assert smeared.gate.char_accuracy < clean.gate.char_accuracy - 0.3
     assert {m.truth for m in smeared.photos.misses} == {"4253УБГ", "9081ХӨР"}
     assert all(m.read == "" for m in smeared.photos.misses)
 
 
-def test_every_condition_is_scored_for_the_reader_and_an_unknown_reader_is_unavailable(report):
-    assert [r.condition for r in report.rows] == [c.name for c in [*SUITE, SMEAR]]
-    assert {r.reader for r in report.rows} == {SEGMENTS}
+def test_every_condition_is_scored_per_reader_and_an_unknown_reader_is_unavailable(report):
+    assert [(r.reader, r.condition) for r in report.rows] == [
+        (reader, c.name) for reader in READERS for c in [*SUITE, SMEAR]]
     assert set(report.unavailable) == {"no-such-reader"}
     for r in report.rows:
         assert r.photos.plates == 2 and r.gate.plates == N_CROPS
@@ -91,7 +93,7 @@ def test_the_table_has_a_parameter_row_per_condition_and_a_result_row_per_reader
     assert "| motion-h | motion blur 9 px at 0° | motion blur 5 px at 0° |" in params
     assert len(results) == 2 + len(report.rows)
     assert all(line.count("|") == 8 for line in results)
-    assert results[2].startswith("| clean | segments | 2/2 (100%) | 2/2 (100%) | 100.0% |")
+    assert results[2].startswith(f"| clean | {READERS[0]} | 2/2 (100%) |")
     assert "Reader no-such-reader unavailable" in text
 
 
@@ -100,21 +102,23 @@ def test_the_json_holds_figures_parameters_and_misses(report):
     assert doc["data"] == {"what": "synthetic"}
     assert doc["conditions"]["smeared"]["gate"]["length"] == 41
     first = doc["results"][0]
-    assert first["photos"]["recall"] == 1.0 and first["photos"]["exact_rate"] == 1.0
-    assert first["photos"]["false_positives"] == 0
+    assert (first["condition"], first["reader"]) == ("clean", READERS[0])
+    assert first["photos"]["recall"] == 1.0 and first["photos"]["false_positives"] == 0
+    assert first["photos"]["exact_rate"] == first["photos"]["exact"] / 2
     assert set(first["gate"]) == {"plates", "exact", "exact_rate", "char_accuracy", "by_layout",
                                   "misses"}
-    assert first["photos"]["by_layout"] == {ONE_ROW: {"plates": 1, "exact": 1},
-                                            TWO_ROW: {"plates": 1, "exact": 1}}
+    assert {k: v["plates"] for k, v in first["photos"]["by_layout"].items()} == {
+        ONE_ROW: 1, TWO_ROW: 1}
     by_layout = first["gate"]["by_layout"]
-    assert {k: v["plates"] for k, v in by_layout.items()} == {ONE_ROW: 4, TWO_ROW: 4}
+    assert {k: v["plates"] for k, v in by_layout.items()} == {ONE_ROW: 6, TWO_ROW: 6}
     assert sum(v["exact"] for v in by_layout.values()) == first["gate"]["exact"]
     assert "no-such-reader" in doc["unavailable"]
 
 
-def test_read_crop_reads_a_plate_that_fills_the_crop():
+@pytest.mark.parametrize("reader", READERS)
+def test_read_crop_reads_a_plate_that_fills_the_crop(reader):
     (crop,) = _rendered_crops()[:1]
-    assert read_crop(open_reader(SEGMENTS, threads=1), crop.image) == crop.text
+    assert read_crop(open_reader(reader, threads=1), crop.image) == crop.text
 
 
 def test_the_sheet_shows_each_condition_as_a_row_of_the_degraded_plates():
@@ -134,6 +138,7 @@ def test_the_command_writes_its_tables_on_the_real_data(tmp_path):
     assert main(["--condition", "clean", "--condition", "motion-h", "--limit", "2",
                  "--out", str(tmp_path)]) == 0
     doc = json.loads((tmp_path / "conditions.json").read_text(encoding="utf-8"))
-    assert [r["condition"] for r in doc["results"]] == ["clean", "motion-h"]
+    assert [(r["reader"], r["condition"]) for r in doc["results"]] == [
+        (reader, c) for reader in READERS for c in ("clean", "motion-h")]  # every reader
     assert doc["data"]["photos"]["photos"] == 2 and doc["data"]["gate"]["crops"] == 2
     assert (tmp_path / "conditions.md").read_text(encoding="utf-8").startswith("| condition |")
