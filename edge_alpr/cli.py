@@ -518,7 +518,7 @@ def _emit(json_lines: bool, record: dict) -> None:
         for p in record["plates"]:
             flag = "" if p["matches_pattern"] else "  (non-standard)"
             print(f"{record['image']}: {p['text'] or '?'}  conf {p['confidence']:.2f}  "
-                  f"{p['layout']}  box {p['box']}{flag}", flush=True)
+                  f"{p['layout']}  box {p['box']}  read by {p['reader']}{flag}", flush=True)
 
 
 if __name__ == "__main__":
