@@ -75,7 +75,7 @@ def test_the_script_parses_and_lists_no_pins_of_its_own():
 
 def test_check_read_parses_what_read_prints(capsys):
     plates = [{"text": t, "confidence": 0.9, "layout": "one-row", "box": [1.0, 2.0, 3.0, 4.0],
-               "matches_pattern": True} for t in TRUTH[::-1]]
+               "matches_pattern": True, "reader": "both"} for t in TRUTH[::-1]]
     _emit(False, {"image": "/opt/sample/scene.jpg", "plates": plates})
     _emit(False, {"image": "b.jpg", "plates": []})
     assert plate_texts(capsys.readouterr().out) == TRUTH
