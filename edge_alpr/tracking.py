@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .geometry import Box
+from .metrics import edit_distance
 from .pipeline import PlateResult
 
 MAX_MISSED = 10  # read frames without the plate before its track ends
@@ -84,17 +85,6 @@ class Track:
                 "region": self.region, "region_name": self.region_name,
                 "direction": self.direction, "best_frame": self.best_frame,
                 "best": self.best.to_dict()}
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions and substitutions cost 1)."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def _distance(a: Box, b: Box) -> float:

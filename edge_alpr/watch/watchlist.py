@@ -22,7 +22,7 @@ from pathlib import Path
 from ..alphabet import DIGITS, LETTERS
 from ..errors import EdgeAlprError
 from ..grammar import DIGIT, LETTER, PATTERN
-from ..tracking import edit_distance
+from ..metrics import edit_distance
 
 log = logging.getLogger(__name__)
 
