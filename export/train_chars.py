@@ -40,7 +40,7 @@ from .char_data import (
 )
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
 from .tf_extra import keras, tf  # noqa: E402
-from .training import setup  # noqa: E402
+from .training import setup, trained_or_loaded, write_report  # noqa: E402
 
 SYNTH_PLATES = 6000
 SYNTH_SEED = 1
@@ -225,13 +225,8 @@ def main() -> None:
     args = ap.parse_args()
     setup(args.threads, args.seed)
 
-    if args.export_only:
-        model = keras.models.load_model(args.checkpoint, compile=False)
-    else:
-        model = train(args)
-    report = export(model, args.models, args.checkpoint.name)
-    (args.out / "export.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    print(json.dumps(report, indent=1, ensure_ascii=False))
+    model = trained_or_loaded(args.export_only, args.checkpoint, lambda: train(args))
+    write_report(args.out, export(model, args.models, args.checkpoint.name))
 
 
 if __name__ == "__main__":

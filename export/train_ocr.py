@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import time
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from edge_alpr.plate import decode_slots
 from .ocr_data import Sample, draw, gate_samples, photo_samples, synthetic_samples
 from .ocr_model import build_ocr_model
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8
-from .training import fit_epochs, keras, setup
+from .training import fit_epochs, keras, setup, trained_or_loaded, write_report
 
 CLASSES = DIGITS + LETTERS  # every slot's softmax; the grammar masks them when decoding
 # Two-row plates' characters are ~14 px tall at 48 rows; 64×160 trained 3.5× slower per step.
@@ -201,13 +200,8 @@ def main() -> None:
     ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
     args = ap.parse_args()
     setup(args.threads, args.seed)
-    if args.export_only:
-        model = keras.models.load_model(args.checkpoint, compile=False)
-    else:
-        model = train(args)
-    report = export(model, args.models, args.checkpoint.name)
-    (args.out / "export.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    print(json.dumps(report, indent=1, ensure_ascii=False))
+    model = trained_or_loaded(args.export_only, args.checkpoint, lambda: train(args))
+    write_report(args.out, export(model, args.models, args.checkpoint.name))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from .data import photos, read_gray, split  # noqa: E402
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
 from .tf_extra import keras  # noqa: E402
 from .train_detector import SCENE_DIR, load_frames  # noqa: E402
-from .training import fit_epochs, setup  # noqa: E402
+from .training import fit_epochs, setup, trained_or_loaded, write_report  # noqa: E402
 from .verifier_data import CANDIDATE_THRESHOLD, UNANNOTATED, label_frames, make_batch  # noqa: E402
 from .verifier_model import DEFAULT_THRESHOLD, INPUT_HW, MARGIN, build_verifier  # noqa: E402
 
@@ -210,16 +210,12 @@ def main() -> None:
     _, val = split(photos())
     detector = Detector(OnnxModel(args.detector, threads=args.threads))
     cands = candidates(detector, val, args.margin)
-    if args.export_only:
-        model = keras.models.load_model(args.checkpoint, compile=False)
-    else:
-        model = train(args, detector, cands, val)
+    model = trained_or_loaded(args.export_only, args.checkpoint,
+                              lambda: train(args, detector, cands, val))
     report = export(model, args.models, args.checkpoint.name, detector, cands, val,
                     args.threshold, args.margin)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "export.json").write_text(json.dumps(report, indent=1))
     (args.models / f"{VERIFIER}.json").write_text(json.dumps(report, indent=1) + "\n")
-    print(json.dumps(report, indent=1))
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@ the next batch while TensorFlow trains on this one."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -34,3 +36,19 @@ def fit_epochs(model: keras.Model, batch_of: Callable[[], Batch], epochs: int,
                 next_batch = pool.submit(batch_of)
                 losses.append(float(model.train_on_batch(*batch)))
             yield epoch, float(np.mean(losses))
+
+
+def trained_or_loaded(export_only: bool, checkpoint: Path,
+                      train: Callable[[], keras.Model]) -> keras.Model:
+    """The model to export: ``checkpoint`` as saved (``--export-only``), else ``train()``."""
+    if export_only:
+        return keras.models.load_model(checkpoint, compile=False)
+    return train()
+
+
+def write_report(out: Path, report: dict) -> None:
+    """An export's report: ``out/export.json``, and the same on stdout."""
+    text = json.dumps(report, indent=1, ensure_ascii=False)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "export.json").write_text(text, encoding="utf-8")
+    print(text)
