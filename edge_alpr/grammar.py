@@ -20,7 +20,7 @@ DIGIT = "D"
 LETTER = "L"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: decoders cache on it
 class PlatePattern:
     """``slots`` names the kind of each character in reading order (a key of ``kinds``).
 

@@ -316,8 +316,7 @@ def decode_slots(
     free_text = "".join(classes[k] for k in free)
     factors = []  # (best scores, their class indices), independent of one another
     log_total = 0.0  # of every reading that fits, prior-weighted: the factors' sums multiplied
-    for slots, cols, prior in _slot_factors(_pattern_key(pattern), tuple(classes),
-                                            float(region_prior)):
+    for slots, cols, prior in _slot_factors(pattern, tuple(classes), float(region_prior)):
         score = logp[slots, cols].sum(axis=1) + prior
         log_total += float(np.logaddexp.reduce(score))
         order = np.argsort(-score, kind="stable")[:top_n]
@@ -348,24 +347,18 @@ def decode_slots(
     )
 
 
-def _pattern_key(pattern: PlatePattern) -> tuple:
-    return (pattern.slots, tuple(sorted(pattern.kinds.items())), pattern.region_slots,
-            tuple(sorted(pattern.regions)), pattern.top_row)
-
-
 @lru_cache(maxsize=8)
-def _slot_factors(key: tuple, classes: tuple[str, ...], region_prior: float
+def _slot_factors(pattern: PlatePattern, classes: tuple[str, ...], region_prior: float
                   ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
     """The slot decoder's independent factors, in reading order: every slot alone, but the
     region pair as one joint factor. Each is (slots (k,), class indices (choices, k), log
     prior (choices,)); a reading's score is the sum of its choices' log-probabilities and
     priors."""
-    slots, kinds, (a, b), regions, top_row = key
-    pattern = PlatePattern(slots, dict(kinds), (a, b), dict.fromkeys(regions, ""), top_row)
+    a, b = pattern.region_slots
     ok = pattern.slot_mask(classes)
     pairs = pattern.region_pairs(classes)
     out = []
-    for i in range(len(slots)):
+    for i in range(len(pattern)):
         if i == b:
             continue
         if i == a:
