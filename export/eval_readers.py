@@ -56,13 +56,14 @@ class ReaderScore:
             self.misses.append((name, truth, read))
 
 
-def plates_to_read() -> list[tuple[str, str, str, object]]:
+def plates_to_read(which: str = "val") -> list[tuple[str, str, str, object]]:
     """(name, layout, truth, item): gate crops (item: path) and photo plates (item: (photo,
-    annotation)) of the validation splits."""
+    annotation)) of the ``which`` splits ("train" or "val")."""
+    k = {"train": 0, "val": 1}[which]
     out: list[tuple[str, str, str, object]] = []
-    for c in gate_split()[1]:
+    for c in gate_split()[k]:
         out.append((f"gate/{c.path.name}", c.layout, c.text, c.path))
-    for photo in split(photos())[1]:
+    for photo in split(photos())[k]:
         for plate in photo.plates:
             out.append((f"photo/{photo.path.name}", plate.layout, plate.text, (photo, plate)))
     return out

@@ -135,12 +135,14 @@ def camera(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
         f = _disc(f, rng.uniform(1, 3.5))
     elif r < 0.6:
         f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.6, 2.0))
-    if rng.random() < 0.1:  # glare: a saturated blob over part of the plate
+    if rng.random() < 0.2:  # glare: a headlight's saturated spot with a halo, any angle
         cx, cy = rng.uniform(0, w), rng.uniform(0, h)
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        sx, sy = rng.uniform(8, 40), rng.uniform(6, 25)
-        f += rng.uniform(120, 300) * np.exp(-((xx - cx) ** 2 / (2 * sx * sx)
-                                               + (yy - cy) ** 2 / (2 * sy * sy)))
+        a = rng.uniform(0, np.pi)
+        sx, sy = rng.uniform(2, 30), rng.uniform(2, 14)
+        u = ((xx - cx) * np.cos(a) - (yy - cy) * np.sin(a)) / sx
+        v = ((xx - cx) * np.sin(a) + (yy - cy) * np.cos(a)) / sy
+        f += rng.uniform(150, 400) * np.exp(-(u * u + v * v) / rng.uniform(1, 6))
     if rng.random() < 0.15:  # dirt or an occluding bar
         x0 = int(rng.uniform(0, w))
         bw = int(rng.uniform(3, 14))

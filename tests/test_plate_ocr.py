@@ -16,6 +16,7 @@ from edge_alpr.annotations import ONE_ROW, TWO_ROW
 from edge_alpr.detector import Detection
 from edge_alpr.errors import ModelLoadError
 from edge_alpr.geometry import Box
+from edge_alpr.grammar import PATTERN
 from edge_alpr.pipeline import (
     BOTH,
     SEGMENTS,
@@ -26,6 +27,7 @@ from edge_alpr.pipeline import (
     PlateResult,
     combine,
 )
+from edge_alpr.plate import Candidate
 from edge_alpr.plate_ocr import PlateOCR, plate_input
 from edge_alpr.segment import segment
 from edge_alpr.session import OnnxModel
@@ -115,10 +117,16 @@ def test_both_segments_where_the_whole_reading_is_unsure(tmp_path):
     assert all(c.box is not None for p in plates.values() for c in p.chars)
 
 
-def _read(text: str, conf: float, matches: bool, reader: str) -> PlateResult:
+def _read(text: str, conf: float, matches: bool, reader: str,
+          char_conf: tuple[float, ...] | None = None) -> PlateResult:
     box = Box(0, 0, 100, 20)
-    chars = tuple(CharRead(box if reader == SEGMENTS else None, c, 0.9) for c in text)
-    return PlateResult(box, 0.9, text, conf, ONE_ROW, "", "", matches, (), chars, reader)
+    chars = tuple(CharRead(box if reader == SEGMENTS else None, c, k)
+                  for c, k in zip(text, char_conf or (0.9,) * len(text), strict=True))
+    candidates = (Candidate(text, conf, tuple(range(len(text)))),)
+    return PlateResult(box, 0.9, text, conf, ONE_ROW, "", "", matches, candidates, chars, reader)
+
+
+SURE = (0.99,) * 7
 
 
 @pytest.mark.parametrize("whole, segments, text, reader, conf", [
@@ -126,15 +134,35 @@ def _read(text: str, conf: float, matches: bool, reader: str) -> PlateResult:
     (("4253УБГ", 0.8, True), ("4253УБГ", 0.6, True), "4253УБГ", BOTH, 0.8),
     (("4253УБГ", 0.3, True), ("425УБГ", 0.9, False), "4253УБГ", WHOLE, 0.3),
     (("4253УБ7", 0.3, False), ("4253УБГ", 0.2, True), "4253УБГ", SEGMENTS, 0.2),
-    (("4253УБГ", 0.6, True), ("4253УВГ", 0.4, True), "4253УБГ", WHOLE, 0.6),
-    (("4253УБГ", 0.4, True), ("4253УВГ", 0.6, True), "4253УВГ", SEGMENTS, 0.6),
+    (("425УБГ", 0.6, False), ("423УВГ", 0.4, False), "425УБГ", WHOLE, 0.6),
+    (("425УБГ", 0.4, False), ("423УВГ", 0.6, False), "423УВГ", SEGMENTS, 0.6),
+    (("4253УБГ", 0.2, True, (*SURE[:5], 0.95, 0.99)),
+     ("4253УВГ", 0.6, True, (*SURE[:5], 0.5, 0.99)), "4253УБГ", WHOLE, 0.2),
+    (("4253УБГ", 0.6, True, (*SURE[:5], 0.5, 0.99)),
+     ("4253УВГ", 0.2, True, (*SURE[:5], 0.95, 0.99)), "4253УВГ", SEGMENTS, 0.2),
 ], ids=["agree seg surer", "agree whole surer", "grammar decides", "grammar decides 2",
-        "confidence decides", "confidence decides 2"])
+        "confidence decides", "confidence decides 2", "whole surer of its slot",
+        "segments surer of its slot"])
 def test_combine(whole, segments, text, reader, conf):
-    out = combine(_read(*whole, WHOLE), _read(*segments, SEGMENTS))
+    out = combine(_read(*whole[:3], WHOLE, *whole[3:]),
+                  _read(*segments[:3], SEGMENTS, *segments[3:]))
     assert (out.text, out.reader, out.confidence) == (text, reader, conf)
     if reader == BOTH:  # the segmentation's character boxes are kept
         assert all(c.box is not None for c in out.chars)
+
+
+def test_combine_mixes_two_grammar_readings_slot_by_slot():
+    # The whole-plate reader is surer of the Д (where the segmentation path reads А), the
+    # segmentation path of the last letter.
+    whole = _read("4253УДГ", 0.3, True, WHOLE, (*SURE[:5], 0.8, 0.3))
+    segments = _read("4253УАТ", 0.3, True, SEGMENTS, (*SURE[:5], 0.5, 0.9))
+    out = combine(whole, segments)
+    assert (out.text, out.reader, out.matches_pattern) == ("4253УДТ", BOTH, True)
+    assert [c.confidence for c in out.chars] == [*SURE[:5], 0.8, 0.9]
+    assert out.confidence == pytest.approx(0.99 ** 5 * 0.8 * 0.9)
+    assert all(c.box is not None for c in out.chars)  # the segmentation's boxes
+    assert [c.text for c in out.candidates] == ["4253УДТ", "4253УДГ", "4253УАТ"]
+    assert out.region == PATTERN.region_of("4253УДТ")
 
 
 def test_read_crop_reads_a_plate_crop_in_its_own_pixels(sure_ocr):
@@ -193,3 +221,15 @@ def test_export_of_an_untrained_whole_plate_model_matches_keras_and_loads(tmp_pa
     expected = np.asarray(model(ocr.inputs(gray, boxes)))
     np.testing.assert_allclose(ocr.probabilities(ocr.inputs(gray, boxes)), expected, atol=1e-5)
     assert [len(t.text) for t in ocr(gray, boxes)] == [7, 7]
+
+
+def test_tune_combine_replays_both_at_each_threshold():
+    from export.tune_combine import replay
+
+    wholes = [_read("4253УБГ", 0.95, True, WHOLE), _read("4253УБГ", 0.6, True, WHOLE),
+              _read("425УБГ", 0.99, False, WHOLE)]
+    segments = [_read("4253УВГ", 0.9, True, SEGMENTS, (*SURE[:5], 0.99, 0.99))] * 3
+    # Above the threshold the whole reading stands; below it (or off the grammar) the
+    # segmentation path reads too and the pipeline's combine decides.
+    assert replay(wholes, segments, 0.9) == (["4253УБГ", "4253УВГ", "4253УВГ"], 2)
+    assert replay(wholes, segments, 0.5) == (["4253УБГ", "4253УБГ", "4253УВГ"], 1)

@@ -1,0 +1,83 @@
+"""How sure a whole-plate reading must be for the BOTH reader to take it without segmenting
+the plate (``edge_alpr.pipeline.WHOLE_SURE``), measured on the training plates only.
+
+    python -m export.tune_combine [--sure 0.5 --sure 0.9 ...]
+
+Each training plate (the gate camera's training crops, with the relabelling's fixes, and the
+training photos' annotated plates) is read once by each reader; BOTH is then replayed at each
+threshold with the pipeline's own rule (:func:`whole_is_sure`, :func:`combine`). The table
+gives exact reads and the share of plates the segmentation path had to read (its cost). The
+shipped threshold is the one with the most exact reads; of equal counts, the fewest
+segmentations.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import cv2
+
+from edge_alpr.detector import Detection
+from edge_alpr.pipeline import SEGMENTS, WHOLE, PlateReader, PlateResult, combine, whole_is_sure
+from export.data import read_gray
+from export.eval_readers import plates_to_read
+
+SURE_GRID: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+
+
+def readings(reader: PlateReader, items: Sequence[tuple[str, str, str, object]]
+             ) -> list[PlateResult]:
+    """``reader``'s reading of each item, as ``export.eval_readers`` reads them."""
+    out, frames = [], {}
+    for _, _, _, item in items:
+        if isinstance(item, tuple):
+            photo, plate = item
+            gray = frames.setdefault(photo.path, read_gray(photo))
+            out.append(reader.read_detections(gray, [Detection(plate.box, 1.0)])[0])
+        else:
+            out.append(reader.read_crop(cv2.imread(str(item), cv2.IMREAD_GRAYSCALE), item))
+    return out
+
+
+def replay(wholes: Sequence[PlateResult], segments: Sequence[PlateResult], sure: float
+           ) -> tuple[list[str], int]:
+    """BOTH's texts at threshold ``sure`` and how many plates it segmented."""
+    texts, segmented = [], 0
+    for w, s in zip(wholes, segments, strict=True):
+        if whole_is_sure(w, sure):
+            texts.append(w.text)
+        else:
+            texts.append(combine(w, s).text)
+            segmented += 1
+    return texts, segmented
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sure", type=float, action="append", help=f"default {SURE_GRID}")
+    ap.add_argument("--threads", type=int, default=None)
+    args = ap.parse_args(argv)
+    items = plates_to_read("train")
+    reads = {r: readings(PlateReader(threads=args.threads, reader=r, min_chars=0), items)
+             for r in (WHOLE, SEGMENTS)}
+    sets = {data: [i for i, it in enumerate(items) if it[0].startswith(data)]
+            for data in ("gate", "photo")}
+    print("| WHOLE_SURE | data | plates | exact | segmented |\n|---|---|---|---|---|")
+    scores = {}
+    for sure in args.sure or SURE_GRID:
+        exact = segmented = 0
+        for data, idx in sets.items():
+            texts, n_seg = replay([reads[WHOLE][i] for i in idx],
+                                  [reads[SEGMENTS][i] for i in idx], sure)
+            ok = sum(t == items[i][2] for t, i in zip(texts, idx, strict=True))
+            exact, segmented = exact + ok, segmented + n_seg
+            print(f"| {sure:g} | {data} | {len(idx)} | {ok} ({ok / len(idx):.1%}) | "
+                  f"{n_seg} ({n_seg / len(idx):.0%}) |")
+        scores[sure] = (exact, -segmented)
+    print(f"\nmost exact reads, then fewest segmentations: WHOLE_SURE = "
+          f"{max(scores, key=scores.get):g}")
+
+
+if __name__ == "__main__":
+    main()
