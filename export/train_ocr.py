@@ -28,7 +28,7 @@ from edge_alpr.plate import decode_slots
 from .ocr_data import Sample, draw, gate_samples, photo_samples, synthetic_samples
 from .ocr_model import build_ocr_model
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8
-from .training import fit_epochs, keras, setup, trained_or_loaded, write_report
+from .training import fit_minutes, keras, setup, trained_or_loaded, write_report
 
 CLASSES = DIGITS + LETTERS  # every slot's softmax; the grammar masks them when decoding
 # Two-row plates' characters are ~14 px tall at 48 rows; 64×160 trained 3.5× slower per step.
@@ -83,12 +83,6 @@ def batches(sources: dict[str, list[Sample]], seed: int):
     return batch
 
 
-def cosine_lr(peak: float, progress: float, floor: float = 0.02) -> float:
-    """Cosine decay from ``peak`` to ``floor`` × ``peak`` as ``progress`` goes from 0 to 1."""
-    progress = min(max(progress, 0.0), 1.0)
-    return peak * (floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * progress)))
-
-
 def train(args: argparse.Namespace) -> keras.Model:
     sources = {"synthetic": synthetic_samples(SYNTH_PLATES, SYNTH_SEED),
                "gate": gate_samples("train"), "photos": photo_samples("train")}
@@ -104,28 +98,19 @@ def train(args: argparse.Namespace) -> keras.Model:
     model.compile(optimizer=keras.optimizers.Adam(args.lr),
                   loss="sparse_categorical_crossentropy")
     args.out.mkdir(parents=True, exist_ok=True)
-    budget = args.minutes * 60
-    start = time.perf_counter()
     with (args.out / "log.csv").open("w", newline="") as f:
         log = csv.writer(f)
         log.writerow(["epoch", "loss", "lr", "gate_val_exact", "photo_val_exact", "minutes"])
-        # The learning rate follows a cosine of the elapsed share of the time budget, set
-        # after each epoch: a step count fixed at the start is wrong on a shared, noisy host.
-        for epoch, loss in fit_epochs(model, batch_of, 10**6, STEPS_PER_EPOCH):
-            lr = float(model.optimizer.learning_rate.numpy())
+        for epoch, loss, lr, seconds in fit_minutes(model, batch_of, args.minutes,
+                                                    STEPS_PER_EPOCH, args.lr):
             scores = {k: exact(model.predict(v, batch_size=256, verbose=0),
                                [s.text for s in val[k]]) for k, v in val_x.items()}
-            elapsed = time.perf_counter() - start
             row = [epoch, round(loss, 4), f"{lr:.2e}", scores["gate"]["exact"],
-                   scores["photos"]["exact"], round(elapsed / 60, 2)]
+                   scores["photos"]["exact"], round(seconds / 60, 2)]
             log.writerow(row)
             f.flush()
             print(*row, flush=True)
             model.save(args.out / "last.keras")
-            # Stop when the next epoch would end past the budget.
-            if elapsed * (epoch + 1) / epoch > budget:
-                break
-            model.optimizer.learning_rate.assign(cosine_lr(args.lr, elapsed / budget))
     return model
 
 

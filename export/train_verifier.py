@@ -34,7 +34,7 @@ from .data import photos, read_gray, split  # noqa: E402
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
 from .tf_extra import keras  # noqa: E402
 from .train_detector import SCENE_DIR, load_frames  # noqa: E402
-from .training import fit_epochs, setup, trained_or_loaded, write_report  # noqa: E402
+from .training import fit_minutes, setup, trained_or_loaded, write_report  # noqa: E402
 from .verifier_data import CANDIDATE_THRESHOLD, UNANNOTATED, label_frames, make_batch  # noqa: E402
 from .verifier_model import DEFAULT_THRESHOLD, INPUT_HW, MARGIN, build_verifier  # noqa: E402
 
@@ -119,41 +119,23 @@ def train(args: argparse.Namespace, detector: Detector, cands: Candidates, val: 
                        weights)
     model = build_verifier()
     model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=check_loss)
-    model.train_on_batch(*batch_of())
-    t0 = time.perf_counter()
-    for _ in range(3):
-        model.train_on_batch(*batch_of())
-    # Batches are made in a second thread while TensorFlow trains: time the slower of the two.
-    step_s = max((time.perf_counter() - t0) / 3, _time(batch_of))
-    epochs = max(1, int(args.minutes * 60 / (step_s * args.steps_per_epoch * 1.1)))
-    schedule = keras.optimizers.schedules.CosineDecay(args.lr, epochs * args.steps_per_epoch,
-                                                      alpha=0.02)
-    model = build_verifier()  # fresh weights: the probe only timed the loop
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=check_loss)
-    print(f"{step_s * 1e3:.0f} ms/step → {epochs} epochs of {args.steps_per_epoch}", flush=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "log.csv").open("w", newline="") as f:
         log = csv.writer(f)
-        log.writerow(["epoch", "loss", "val_ap50", "val_recall", "val_fp", "val_mean_iou",
-                      "minutes"])
-        start = time.perf_counter()
-        for epoch, loss in fit_epochs(model, batch_of, epochs, args.steps_per_epoch):
+        log.writerow(["epoch", "loss", "lr", "val_ap50", "val_recall", "val_fp",
+                      "val_mean_iou", "minutes"])
+        for epoch, loss, lr, seconds in fit_minutes(model, batch_of, args.minutes,
+                                                    args.steps_per_epoch, args.lr):
             s, _, iou = cascade_score(cands, lambda x: np.asarray(model(x, training=False)),
                                       val, DEFAULT_THRESHOLD)
-            row = [epoch, f"{loss:.4f}", f"{s.ap50:.4f}", f"{s.recall:.4f}",
-                   s.false_positives, f"{iou:.3f}", f"{(time.perf_counter() - start) / 60:.1f}"]
+            row = [epoch, f"{loss:.4f}", f"{lr:.2e}", f"{s.ap50:.4f}", f"{s.recall:.4f}",
+                   s.false_positives, f"{iou:.3f}", f"{seconds / 60:.1f}"]
             log.writerow(row)
             f.flush()
             print(*row, flush=True)
             model.save(args.out / "last.keras")
     return model
-
-
-def _time(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def export(model: keras.Model, out: Path, checkpoint: str, detector: Detector, cands: Candidates,

@@ -4,6 +4,7 @@ the next batch while TensorFlow trains on this one."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +37,32 @@ def fit_epochs(model: keras.Model, batch_of: Callable[[], Batch], epochs: int,
                 next_batch = pool.submit(batch_of)
                 losses.append(float(model.train_on_batch(*batch)))
             yield epoch, float(np.mean(losses))
+
+
+def cosine_lr(peak: float, progress: float, floor: float = 0.02) -> float:
+    """Cosine decay from ``peak`` to ``floor`` × ``peak`` as ``progress`` goes from 0 to 1."""
+    progress = min(max(progress, 0.0), 1.0)
+    return peak * (floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * progress)))
+
+
+def fit_minutes(model: keras.Model, batch_of: Callable[[], Batch], minutes: float,
+                steps_per_epoch: int, peak_lr: float,
+                clock: Callable[[], float] = time.perf_counter
+                ) -> Iterator[tuple[int, float, float, float]]:
+    """Train epochs of ``steps_per_epoch`` steps until the next one would end past ``minutes``;
+    yields (epoch, mean loss, its learning rate, seconds since the start) after each. The rate
+    follows a cosine of the elapsed share of the budget, set between epochs: a step count fixed
+    from a timing probe at the start is wrong on a shared host whose speed changes."""
+    budget = minutes * 60
+    model.optimizer.learning_rate.assign(peak_lr)
+    start = clock()
+    for epoch, loss in fit_epochs(model, batch_of, 10**9, steps_per_epoch):
+        lr = float(model.optimizer.learning_rate.numpy())
+        yield epoch, loss, lr, clock() - start
+        elapsed = clock() - start  # with the caller's per-epoch validation
+        if elapsed * (epoch + 1) / epoch > budget:
+            return
+        model.optimizer.learning_rate.assign(cosine_lr(peak_lr, elapsed / budget))
 
 
 def trained_or_loaded(export_only: bool, checkpoint: Path,

@@ -18,6 +18,7 @@ from edge_alpr.detector import Detector
 from edge_alpr.geometry import Box
 from edge_alpr.verifier import check_crops
 
+from .conditions import defocus, motion_blur
 from .detector_data import Frame, photometric
 
 CANDIDATE_THRESHOLD = 0.05  # mine every candidate the cascade could ever keep
@@ -27,6 +28,11 @@ RANDOM_PER_FRAME = 4
 # Plate boxes in a 1920-wide frame: width 70–320 px, width/height 1.4–5 (two-row to one-row).
 RANDOM_WIDTH = (60.0, 340.0)
 RANDOM_ASPECT = (1.3, 5.5)
+# Camera blur on a share of crops, plates and others alike (so blur tells nothing about which
+# it is), in pixels of a 1920-wide frame: motion up to about what a car's speed smears at
+# 1080p, defocus of a lens a little off.
+MOTION_SHARE, MOTION_PX = 0.3, (3.0, 20.0)
+DEFOCUS_SHARE, DEFOCUS_PX = 0.15, (1.0, 4.0)
 # Plates in the training photos that the annotations miss (a car behind, read by eye); no
 # box near them is used as a negative.
 UNANNOTATED = {"48.jpg": ((299.0, 299.0, 443.0, 342.0),)}
@@ -106,13 +112,28 @@ def box_deltas(box: Box, truth: np.ndarray) -> np.ndarray:
                      np.log(t.width / box.width), np.log(t.height / box.height)], np.float32)
 
 
+def camera_blur(rng: np.random.Generator, crop: np.ndarray, input_px: float) -> np.ndarray:
+    """``crop`` blurred as a camera might have blurred its frame; ``input_px`` is the crop's
+    pixels per pixel of a 1920-wide frame. Motion mostly horizontal (cars cross the view)."""
+    r = rng.random()
+    if r < MOTION_SHARE:
+        angle = rng.normal(0, 15) if rng.random() < 0.7 else rng.uniform(0, 180)
+        length = round(rng.uniform(*MOTION_PX) * input_px)
+        return motion_blur(crop, length, angle) if length >= 2 else crop
+    if r < MOTION_SHARE + DEFOCUS_SHARE:
+        radius = rng.uniform(*DEFOCUS_PX) * input_px
+        return defocus(crop, radius) if radius >= 0.7 else crop
+    return crop
+
+
 def make_batch(rng: np.random.Generator, frames: list[Frame], pos: list[tuple[int, np.ndarray]],
                neg: list[tuple[int, np.ndarray]], batch: int, input_hw: tuple[int, int],
                margin: float, pos_weights: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Half plates, half not: jittered, cut as at run time, photometrically augmented;
-    non-plates also mirrored (a mirrored plate would be a new kind of negative). Targets are
-    (label, box deltas), the deltas zero for non-plates."""
+    """Half plates, half not: jittered, cut as at run time, blurred as cameras blur
+    (:func:`camera_blur`), photometrically augmented; non-plates also mirrored (a mirrored
+    plate would be a new kind of negative). Targets are (label, box deltas), the deltas zero
+    for non-plates."""
     xs = np.empty((batch, *input_hw, 1), np.uint8)
     ys = np.zeros((batch, 5), np.float32)
     n_pos = batch // 2
@@ -121,6 +142,9 @@ def make_batch(rng: np.random.Generator, frames: list[Frame], pos: list[tuple[in
     for k, (fi, boxes) in enumerate(picks):
         box = jitter(rng, boxes[:4])
         crop = check_crops(frames[fi].image, [box], input_hw, margin)[0]
+        # Input pixels per 1920-frame pixel: the box with its margins fills the input's width.
+        input_px = input_hw[1] * frames[fi].scale / (box.width * (1 + 2 * margin))
+        crop = camera_blur(rng, crop, input_px)
         if k < n_pos:
             ys[k] = 1.0, *box_deltas(box, boxes[4:])
         elif rng.random() < 0.5:
