@@ -314,13 +314,16 @@ def decode_slots(
     logp = np.log(p)
     free = p.argmax(axis=1)
     free_text = "".join(classes[k] for k in free)
-    factors = []  # (best scores, their class indices), independent of one another
+    groups = _slot_factors(pattern, tuple(classes), float(region_prior))
+    # (best scores, their class indices) per factor in reading order, independent of one another
+    factors: list[tuple[np.ndarray, np.ndarray]] = [None] * sum(len(g[3]) for g in groups)
     log_total = 0.0  # of every reading that fits, prior-weighted: the factors' sums multiplied
-    for slots, cols, prior in _slot_factors(pattern, tuple(classes), float(region_prior)):
-        score = logp[slots, cols].sum(axis=1) + prior
-        log_total += float(np.logaddexp.reduce(score))
-        order = np.argsort(-score, kind="stable")[:top_n]
-        factors.append((score[order], cols[order]))
+    for slots, cols, prior, positions in groups:
+        score = logp[slots[:, None, :], cols[None, :, :]].sum(axis=2) + prior  # (factors, choices)
+        log_total += float(np.logaddexp.reduce(score, axis=1).sum())
+        order = np.argsort(-score, axis=1, kind="stable")[:, :top_n]
+        for row, pos in enumerate(positions):
+            factors[pos] = (score[row, order[row]], cols[order[row]])
     best = _k_best([f[0] for f in factors], top_n)
     ranked = []
     for score, idx in best:
@@ -349,15 +352,17 @@ def decode_slots(
 
 @lru_cache(maxsize=8)
 def _slot_factors(pattern: PlatePattern, classes: tuple[str, ...], region_prior: float
-                  ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
-    """The slot decoder's independent factors, in reading order: every slot alone, but the
-    region pair as one joint factor. Each is (slots (k,), class indices (choices, k), log
-    prior (choices,)); a reading's score is the sum of its choices' log-probabilities and
-    priors."""
+                  ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]], ...]:
+    """The slot decoder's independent factors: every slot alone, but the region pair as one
+    joint factor. Factors with the same choices are grouped, to be scored in one array
+    operation: each group is (slots (factors, k), class indices (choices, k), log prior
+    (choices,), each factor's position in reading order). A reading's score is the sum of its
+    choices' log-probabilities and priors."""
     a, b = pattern.region_slots
     ok = pattern.slot_mask(classes)
     pairs = pattern.region_pairs(classes)
-    out = []
+    groups: dict[bytes, tuple[np.ndarray, np.ndarray, list[list[int]], list[int]]] = {}
+    position = 0
     for i in range(len(pattern)):
         if i == b:
             continue
@@ -365,11 +370,18 @@ def _slot_factors(pattern: PlatePattern, classes: tuple[str, ...], region_prior:
             cols = np.array([(f, s) for f in np.flatnonzero(ok[a]) for s in np.flatnonzero(ok[b])])
             prior = np.array([math.log(region_prior) if (f, s) in pairs else 0.0
                               for f, s in cols])
-            out.append((np.array([a, b]), cols, prior))
+            slots = [a, b]
         else:
             cols = np.flatnonzero(ok[i])[:, None]
-            out.append((np.array([i]), cols, np.zeros(len(cols))))
-    return tuple(out)
+            prior = np.zeros(len(cols))
+            slots = [i]
+        key = cols.tobytes() + prior.tobytes()
+        group = groups.setdefault(key, (cols, prior, [], []))
+        group[2].append(slots)
+        group[3].append(position)
+        position += 1
+    return tuple((np.array(slots), cols, prior, tuple(positions))
+                 for cols, prior, slots, positions in groups.values())
 
 
 def _k_best(factors: Sequence[np.ndarray], k: int) -> list[tuple[float, tuple[int, ...]]]:
