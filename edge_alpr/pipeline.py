@@ -19,7 +19,6 @@ import numpy as np
 from .annotations import ONE_ROW, TWO_ROW, layout_of
 from .detector import Detection, Detector
 from .geometry import Box
-from .grammar import PATTERN
 from .image import read_gray, to_gray
 from .models import (
     AUTO,
@@ -62,8 +61,7 @@ class PlateResult:
     matches_pattern: bool
     candidates: tuple[Candidate, ...]
     chars: tuple[CharRead, ...]
-    reader: str = ""  # SEGMENTS or WHOLE, or BOTH when the two read the same text or
-    # it is mixed from both slot by slot
+    reader: str = ""  # SEGMENTS or WHOLE, or BOTH when the two read the same text
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values, boxes as [x0, y0, x1, y1] rounded to 0.1 px."""
@@ -261,51 +259,27 @@ def combine(whole: PlateResult, segments: PlateResult) -> PlateResult:
     """One reading from the two readers' readings of the same plate.
 
     The same text: the segmentation path's (it has character boxes), marked BOTH, with the
-    higher of the two confidences. Both fit the grammar but differ: slot by slot, the character
-    read with the higher confidence (:func:`per_slot`). Otherwise one that fits the grammar
-    wins over one that does not, else the more confident one.
+    higher of the two confidences. Both fit the grammar and differ in one character: the
+    reading whose reader is surer of that character (the readers err on different
+    look-alikes: the segmentation path reads a thin Д as А, the whole-plate one an unsure
+    letter under blur). Otherwise one that fits the grammar wins over one that does not, else
+    the more confident one; readings that differ in more characters are more often shifted
+    against each other (a character missed, another found) than two look-alikes, and are not
+    mixed.
     """
     if whole.text == segments.text:
         return dataclasses.replace(segments, reader=BOTH,
                                    confidence=max(whole.confidence, segments.confidence))
     if whole.matches_pattern and segments.matches_pattern:
-        return per_slot(whole, segments)
+        differ = [i for i, (a, b) in enumerate(zip(whole.text, segments.text, strict=True))
+                  if a != b]
+        if len(differ) == 1:
+            i = differ[0]
+            return whole if whole.chars[i].confidence > segments.chars[i].confidence \
+                else segments
     if whole.matches_pattern != segments.matches_pattern:
         return whole if whole.matches_pattern else segments
     return whole if whole.confidence >= segments.confidence else segments
-
-
-def per_slot(whole: PlateResult, segments: PlateResult) -> PlateResult:
-    """Two grammar readings of one plate mixed slot by slot: each slot takes the character its
-    reader is surer of (the two readers err on different characters: the segmentation path
-    reads a thin Д as А, the whole-plate one an unsure letter under blur). The segmentation's
-    boxes are kept; the confidence is the product of the characters' (as if independent).
-
-    Both texts must fit the grammar, so their slots line up and any mix fits it too.
-    """
-    chars = tuple(dataclasses.replace(s, char=w.char, confidence=w.confidence)
-                  if w.confidence > s.confidence else s
-                  for w, s in zip(whole.chars, segments.chars, strict=True))
-    text = "".join(c.char for c in chars)
-    if text in (whole.text, segments.text):  # one reader was surer of every slot it differs in
-        return whole if text == whole.text else segments
-    confidence = float(np.prod([c.confidence for c in chars]))
-    region = PATTERN.region_of(text)
-    return dataclasses.replace(
-        segments, text=text, confidence=confidence, chars=chars, region=region,
-        region_name=PATTERN.regions.get(region, ""), reader=BOTH,
-        candidates=_merged(Candidate(text, confidence, segments.candidates[0].kept),
-                           whole.candidates, segments.candidates))
-
-
-def _merged(first: Candidate, *lists: Sequence[Candidate]) -> tuple[Candidate, ...]:
-    """``first``, then the other readings of ``lists``, each text once (its most confident),
-    surest first."""
-    best: dict[str, Candidate] = {}
-    for c in sorted((c for cs in lists for c in cs), key=lambda c: -c.confidence):
-        best.setdefault(c.text, c)
-    best.pop(first.text, None)
-    return (first, *best.values())
 
 
 def read_plate(gray: np.ndarray, detection: Detection, recognizer: Recognizer,
