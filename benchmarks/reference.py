@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 KERAS_DIR = Path(__file__).resolve().parent / "keras"
 DETECTOR_KERAS = KERAS_DIR / "detector.keras"  # runs/detector_ft/last.keras → detector_fp32.onnx
 CHARS_KERAS = KERAS_DIR / "chars.keras"  # runs/chars/last.keras → chars_fp32.onnx, chars_int8.onnx
-CHECK_KERAS = KERAS_DIR / "plate_check.keras"  # runs/verifier_box/last.keras → plate_check_*.onnx
+CHECK_KERAS = KERAS_DIR / "plate_check.keras"  # runs/verifier_blur/last.keras → plate_check_*.onnx
 
 Stage = TypeVar("Stage", Detector, Recognizer, PlateVerifier)
 

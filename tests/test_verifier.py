@@ -153,7 +153,7 @@ def test_shipped_check_tells_the_sample_plates_from_the_rest_of_the_frame(precis
     # The small two-row plate's box (1.2× too wide) is redrawn; the one-row one is left.
     before = [max(b.iou(t) for b in plates) for t in truth]
     after = [max(r.iou(t) for r in redrawn) for t in truth]
-    assert min(after) >= 0.7 and after[1] >= 0.9 > before[1]
+    assert min(after) >= 0.7 and after[1] >= 0.85 and after[1] > before[1] + 0.1
     assert after[0] == before[0]
     rng = np.random.default_rng(1)
     h, w = sample_gray.shape
