@@ -312,27 +312,30 @@ def decode_slots(
     if len(p) != len(pattern):
         raise ValueError(f"expected {len(pattern)} slots, got {len(p)}")
     logp = np.log(p)
-    free = p.argmax(axis=1)
-    free_text = "".join(classes[k] for k in free)
     groups = _slot_factors(pattern, tuple(classes), float(region_prior))
-    # (best scores, their class indices) per factor in reading order, independent of one another
-    factors: list[tuple[np.ndarray, np.ndarray]] = [None] * sum(len(g[3]) for g in groups)
+    # (best scores, their class indices) per factor in reading order, independent of one
+    # another; plain lists, which the best-first search below indexes faster than arrays
+    factors: list[tuple[list[float], list[list[int]]]] = [None] * sum(len(g[3]) for g in groups)
     log_total = 0.0  # of every reading that fits, prior-weighted: the factors' sums multiplied
     for slots, cols, prior, positions in groups:
         score = logp[slots[:, None, :], cols[None, :, :]].sum(axis=2) + prior  # (factors, choices)
         log_total += float(np.logaddexp.reduce(score, axis=1).sum())
         order = np.argsort(-score, axis=1, kind="stable")[:, :top_n]
+        best_scores = np.take_along_axis(score, order, axis=1).tolist()
+        best_cols = cols[order].tolist()  # (factors, top_n, k)
         for row, pos in enumerate(positions):
-            factors[pos] = (score[row, order[row]], cols[order[row]])
+            factors[pos] = (best_scores[row], best_cols[row])
     best = _k_best([f[0] for f in factors], top_n)
     ranked = []
     for score, idx in best:
-        chosen = [int(k) for f, j in zip(factors, idx, strict=True) for k in f[1][j]]
+        chosen = [k for f, j in zip(factors, idx, strict=True) for k in f[1][j]]
         ranked.append(("".join(classes[k] for k in chosen), math.exp(score - log_total), chosen))
     text, conf, chosen = ranked[0]
     pattern_loglik = float(sum(logp[i, k] for i, k in enumerate(chosen)))
-    if pattern_loglik < float(logp.max(axis=1).sum()) + math.log(min_pattern_ratio):
-        conf = float(np.exp(logp.max(axis=1).sum()))
+    free_loglik = float(logp.max(axis=1).sum())
+    if pattern_loglik < free_loglik + math.log(min_pattern_ratio):
+        conf = math.exp(free_loglik)
+        free_text = "".join(classes[k] for k in p.argmax(axis=1))
         return PlateText(free_text, conf, tuple(float(v) for v in p.max(axis=1)),
                          (Candidate(free_text, conf, tuple(range(len(p)))),), "", "", False,
                          tuple(range(len(p))))
@@ -384,7 +387,7 @@ def _slot_factors(pattern: PlatePattern, classes: tuple[str, ...], region_prior:
                  for cols, prior, slots, positions in groups.values())
 
 
-def _k_best(factors: Sequence[np.ndarray], k: int) -> list[tuple[float, tuple[int, ...]]]:
+def _k_best(factors: Sequence[Sequence[float]], k: int) -> list[tuple[float, tuple[int, ...]]]:
     """The ``k`` best sums picking one entry of each factor (each sorted best first), best
     first, with the index picked in each: a best-first search over index tuples."""
     start = (0,) * len(factors)
