@@ -222,8 +222,9 @@ class PlateReader:
         wholes = [whole_result(d, t) for d, t in zip(detections, texts, strict=True)]
         if clock is not None:
             clock.lap("plate_ocr")
-        return [w if self.reader == WHOLE or whole_is_sure(w) else
-                combine(w, self._segments(gray, d, clock))
+        if self.reader == WHOLE:
+            return wholes
+        return [read_both(w, lambda d=d: self._segments(gray, d, clock))
                 for d, w in zip(detections, wholes, strict=True)]
 
     def _segments(self, gray: np.ndarray, detection: Detection,
@@ -250,9 +251,14 @@ def whole_result(detection: Detection, plate: PlateText) -> PlateResult:
                        plate.matches_pattern, plate.candidates, chars, WHOLE)
 
 
-def whole_is_sure(read: PlateResult, sure: float = WHOLE_SURE) -> bool:
-    """Whether BOTH takes the whole-plate reading ``read`` without segmenting the plate."""
-    return read.matches_pattern and read.confidence >= sure
+def read_both(whole: PlateResult, segments: Callable[[], PlateResult],
+              sure: float = WHOLE_SURE) -> PlateResult:
+    """BOTH's reading of a plate: the whole-plate reading ``whole`` when it fits the grammar
+    with confidence ≥ ``sure``; else that combined with the segmentation path's, which
+    ``segments`` makes (called only then: it is the costly reader)."""
+    if whole.matches_pattern and whole.confidence >= sure:
+        return whole
+    return combine(whole, segments())
 
 
 def combine(whole: PlateResult, segments: PlateResult) -> PlateResult:

@@ -23,7 +23,7 @@ import cv2
 
 from edge_alpr.detector import Detection
 from edge_alpr.metrics import edit_distance
-from edge_alpr.pipeline import READERS, PlateReader
+from edge_alpr.pipeline import READERS, PlateReader, PlateResult
 from export.data import photos, read_gray, split
 from export.gate_data import gate_split
 
@@ -69,20 +69,32 @@ def plates_to_read(which: str = "val") -> list[tuple[str, str, str, object]]:
     return out
 
 
+def read_items(reader: PlateReader, items: Sequence[tuple[str, str, str, object]]
+               ) -> list[PlateResult | None]:
+    """``reader``'s reading of each item (:func:`plates_to_read`): a gate crop with
+    ``PlateReader.read_crop``, a photo plate from its annotated box (each photo decoded once);
+    None where the reader reported nothing."""
+    out: list[PlateResult | None] = []
+    frames: dict[Path, object] = {}
+    for _, _, _, item in items:
+        if isinstance(item, Path):
+            out.append(reader.read_crop(cv2.imread(str(item), cv2.IMREAD_GRAYSCALE), item))
+        else:
+            photo, plate = item
+            if photo.path not in frames:
+                frames[photo.path] = read_gray(photo)
+            reads = reader.read_detections(frames[photo.path], [Detection(plate.box, 1.0)])
+            out.append(reads[0] if reads else None)
+    return out
+
+
 def evaluate_reader(reader: PlateReader, items: Sequence[tuple[str, str, str, object]]
                     ) -> dict[str, ReaderScore]:
     """Scores per data set ("gate", "photos") of ``reader`` on ``items``."""
     scores = {"gate": ReaderScore(), "photos": ReaderScore()}
-    frames: dict[Path, object] = {}
-    for name, layout, truth, item in items:
-        if isinstance(item, Path):
-            read = reader.read_crop(cv2.imread(str(item), cv2.IMREAD_GRAYSCALE), item).text
-            scores["gate"].add(name, layout, truth, read)
-        else:
-            photo, plate = item
-            gray = frames.setdefault(photo.path, read_gray(photo))
-            reads = reader.read_detections(gray, [Detection(plate.box, 1.0)])
-            scores["photos"].add(name, layout, truth, reads[0].text if reads else "")
+    for (name, layout, truth, item), read in zip(items, read_items(reader, items), strict=True):
+        data = "gate" if isinstance(item, Path) else "photos"
+        scores[data].add(name, layout, truth, read.text if read else "")
     return scores
 
 

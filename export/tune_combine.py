@@ -5,7 +5,7 @@ whole-plate reading must be to be taken without segmenting the plate, replayed o
 
 Each plate of the split (the gate camera's crops, the photos' annotated plates) is read once
 by each reader; BOTH is then replayed at each threshold with the pipeline's own rule
-(:func:`whole_is_sure`, :func:`combine`). The table gives exact reads and how many plates the
+(:func:`read_both`). The table gives exact reads and how many plates the
 segmentation path had to read (its cost).
 
 It does not pick the threshold. On the training split the whole-plate model reads plates it
@@ -21,41 +21,24 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-import cv2
-
-from edge_alpr.detector import Detection
-from edge_alpr.pipeline import SEGMENTS, WHOLE, PlateReader, PlateResult, combine, whole_is_sure
-from export.data import read_gray
-from export.eval_readers import plates_to_read
+from edge_alpr.pipeline import SEGMENTS, WHOLE, PlateReader, PlateResult, read_both
+from export.eval_readers import plates_to_read, read_items
 
 SURE_GRID: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
-
-
-def readings(reader: PlateReader, items: Sequence[tuple[str, str, str, object]]
-             ) -> list[PlateResult]:
-    """``reader``'s reading of each item, as ``export.eval_readers`` reads them."""
-    out, frames = [], {}
-    for _, _, _, item in items:
-        if isinstance(item, tuple):
-            photo, plate = item
-            gray = frames.setdefault(photo.path, read_gray(photo))
-            out.append(reader.read_detections(gray, [Detection(plate.box, 1.0)])[0])
-        else:
-            out.append(reader.read_crop(cv2.imread(str(item), cv2.IMREAD_GRAYSCALE), item))
-    return out
 
 
 def replay(wholes: Sequence[PlateResult], segments: Sequence[PlateResult], sure: float
            ) -> tuple[list[str], int]:
     """BOTH's texts at threshold ``sure`` and how many plates it segmented."""
-    texts, segmented = [], 0
-    for w, s in zip(wholes, segments, strict=True):
-        if whole_is_sure(w, sure):
-            texts.append(w.text)
-        else:
-            texts.append(combine(w, s).text)
-            segmented += 1
-    return texts, segmented
+    asked: list[PlateResult] = []
+
+    def segmented(s: PlateResult) -> PlateResult:
+        asked.append(s)
+        return s
+
+    texts = [read_both(w, lambda s=s: segmented(s), sure).text
+             for w, s in zip(wholes, segments, strict=True)]
+    return texts, len(asked)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -65,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args(argv)
     items = plates_to_read(args.split)
-    reads = {r: readings(PlateReader(threads=args.threads, reader=r, min_chars=0), items)
+    reads = {r: read_items(PlateReader(threads=args.threads, reader=r, min_chars=0), items)
              for r in (WHOLE, SEGMENTS)}
     sets = {data: [i for i, it in enumerate(items) if it[0].startswith(data)]
             for data in ("gate", "photo")}
