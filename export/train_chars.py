@@ -40,7 +40,7 @@ from .char_data import (
 )
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
 from .tf_extra import keras, tf  # noqa: E402
-from .training import setup, trained_or_loaded, write_report  # noqa: E402
+from .training import setup, trained_or_loaded, training_args, write_report  # noqa: E402
 
 SYNTH_PLATES = 6000
 SYNTH_SEED = 1
@@ -211,15 +211,8 @@ def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=RUN_DIR, help="checkpoints and log")
-    ap.add_argument("--models", type=Path, default=Path("models"), help="ONNX files")
-    ap.add_argument("--minutes", type=float, default=12.0, help="training time budget")
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--export-only", action="store_true")
-    ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
+    ap = training_args(__doc__.split("\n")[0], RUN_DIR, minutes=12.0, lr=3e-3,
+                       threads=1)
     ap.add_argument("--gate-vet", type=Path, metavar="MODEL.onnx",
                     help="train on the gate crops this character model vets")
     args = ap.parse_args()

@@ -28,7 +28,7 @@ from edge_alpr.plate import decode_slots
 from .ocr_data import Sample, draw, gate_samples, photo_samples, synthetic_samples
 from .ocr_model import build_ocr_model
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8
-from .training import fit_minutes, keras, setup, trained_or_loaded, write_report
+from .training import fit_minutes, keras, setup, trained_or_loaded, training_args, write_report
 
 CLASSES = DIGITS + LETTERS  # every slot's softmax; the grammar masks them when decoding
 # Two-row plates' characters are ~14 px tall at 48 rows; 64×160 trained 3.5× slower per step.
@@ -172,16 +172,9 @@ def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=RUN_DIR, help="checkpoints and log")
-    ap.add_argument("--models", type=Path, default=Path("models"), help="ONNX files")
-    ap.add_argument("--minutes", type=float, default=40.0, help="training time budget")
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = training_args(__doc__.split("\n")[0], RUN_DIR, minutes=40.0, lr=3e-3,
+                       threads=2)
     ap.add_argument("--init", type=Path, help="a checkpoint to go on training from")
-    ap.add_argument("--export-only", action="store_true")
-    ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
     args = ap.parse_args()
     setup(args.threads, args.seed)
     model = trained_or_loaded(args.export_only, args.checkpoint, lambda: train(args))

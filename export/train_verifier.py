@@ -34,7 +34,7 @@ from .data import photos, read_gray, split  # noqa: E402
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
 from .tf_extra import keras  # noqa: E402
 from .train_detector import SCENE_DIR, load_frames  # noqa: E402
-from .training import fit_minutes, setup, trained_or_loaded, write_report  # noqa: E402
+from .training import fit_minutes, setup, trained_or_loaded, training_args, write_report  # noqa: E402
 from .verifier_data import CANDIDATE_THRESHOLD, UNANNOTATED, label_frames, make_batch  # noqa: E402
 from .verifier_model import DEFAULT_THRESHOLD, INPUT_HW, MARGIN, build_verifier  # noqa: E402
 
@@ -170,22 +170,15 @@ def export(model: keras.Model, out: Path, checkpoint: str, detector: Detector, c
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=RUN_DIR, help="checkpoints and log")
-    ap.add_argument("--models", type=Path, default=Path("models"), help="ONNX files")
+    ap = training_args(__doc__.split("\n")[0], RUN_DIR, minutes=12.0, lr=2e-3,
+                       threads=2)
     ap.add_argument("--detector", type=Path,
                     default=Path("models") / model_file_name(DETECTOR, FP32))
-    ap.add_argument("--minutes", type=float, default=12.0, help="training time budget")
     ap.add_argument("--steps-per-epoch", type=int, default=100)
     ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     ap.add_argument("--margin", type=float, default=MARGIN,
                     help="context around each box, as a fraction of its size per side")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--export-only", action="store_true")
-    ap.add_argument("--checkpoint", type=Path, default=RUN_DIR / "last.keras")
     args = ap.parse_args()
     setup(args.threads, args.seed)
 

@@ -3,6 +3,7 @@ the next batch while TensorFlow trains on this one."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -63,6 +64,22 @@ def fit_minutes(model: keras.Model, batch_of: Callable[[], Batch], minutes: floa
         if elapsed * (epoch + 1) / epoch > budget:
             return
         model.optimizer.learning_rate.assign(cosine_lr(peak_lr, elapsed / budget))
+
+
+def training_args(description: str, run_dir: Path, minutes: float, lr: float, threads: int
+                  ) -> argparse.ArgumentParser:
+    """The options every training script takes, with its defaults: where checkpoints, log and
+    ONNX files go, the time budget, peak learning rate, threads, seed, and export only."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--out", type=Path, default=run_dir, help="checkpoints and log")
+    ap.add_argument("--models", type=Path, default=Path("models"), help="ONNX files")
+    ap.add_argument("--minutes", type=float, default=minutes, help="training time budget")
+    ap.add_argument("--lr", type=float, default=lr)
+    ap.add_argument("--threads", type=int, default=threads)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--export-only", action="store_true")
+    ap.add_argument("--checkpoint", type=Path, default=run_dir / "last.keras")
+    return ap
 
 
 def trained_or_loaded(export_only: bool, checkpoint: Path,
