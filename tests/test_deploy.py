@@ -27,21 +27,6 @@ from edge_alpr.models import ROLES, shipped_precisions  # noqa: E402
 TRUTH = ["4253УБГ", "9081ХӨР"]
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """``pip wheel --no-deps`` of the files a wheel is made of (a copy: no build/ here)."""
-    tmp = tmp_path_factory.mktemp("wheel")
-    for name in ("edge_alpr", "models", "samples"):
-        shutil.copytree(REPO / name, tmp / "src" / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, tmp / "src" / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp),
-                    str(tmp / "src")], check=True, capture_output=True, timeout=300)
-    (path,) = tmp.glob("edge_alpr-*.whl")
-    return path
-
-
 def test_the_wheel_is_pure_python_and_carries_models_assets_and_sample(wheel):
     assert wheel.name.endswith("-py3-none-any.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -5,7 +5,6 @@ end to end (its cold start runs child processes)."""
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,19 +18,11 @@ TRUTH = ["4253УБГ", "9081ХӨР"]
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory) -> Path:
+def venv(tmp_path_factory, wheel) -> Path:
     """A venv holding the edge-alpr wheel built from the checkout's files, its dependencies
     taken from this interpreter's site-packages (a .pth line: nothing downloaded, and this
     environment's own edge_alpr install, editable or not, is not seen)."""
     tmp = tmp_path_factory.mktemp("install")
-    for name in ("edge_alpr", "models", "samples"):
-        shutil.copytree(REPO / name, tmp / "src" / name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(REPO / name, tmp / "src" / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp),
-                    str(tmp / "src")], check=True, capture_output=True, timeout=300)
-    (wheel,) = tmp.glob("edge_alpr-*.whl")
     env = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True,
                    timeout=120)

@@ -53,7 +53,7 @@ def test_fit_minutes_stops_within_its_budget_and_decays_by_elapsed_time():
     # Epochs of ~10 s: the sixth would end past 60 s, so five ran.
     assert epochs == (1, 2, 3, 4, 5) and seconds[-1] <= 60
     assert lrs[0] == pytest.approx(0.1)
-    assert all(a > b for a, b in zip(lrs, lrs[1:]))
+    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
     # Set after epoch 4 from the time then (the next batch, made ahead, may have taken its
     # second already).
     low, high = cosine_lr(0.1, (seconds[-2] + 1) / 60), cosine_lr(0.1, seconds[-2] / 60)
