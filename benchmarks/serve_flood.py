@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.serve_load import HOST, Config, _free_port, start_server, stop_server, wait_ready
+from benchmarks.serve_load import HOST, Config, free_port, start_server, stop_server, wait_ready
 from edge_alpr.bench import sample_frames
 
 
@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--flood", type=int, default=600, help="requests in the flood")
     args = parser.parse_args()
     frame = sample_frames()[0].read_bytes()
-    port = _free_port()
+    port = free_port()
     base = f"http://{HOST}:{port}"
     proc = start_server(Config("server, 2 threads", "server", 2), port)
     try:

@@ -96,7 +96,7 @@ class Run:
     error_samples: list[str] = field(default_factory=list)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A free loopback port below the kernel's ephemeral range, where the ports that Ray's own
     processes take at random cannot land on it between this choice and the proxy's bind."""
     rng = random.Random()
@@ -258,7 +258,7 @@ def load(base: str, frames: list[bytes], expected: list[list[str]], clients: int
 
 def run_server(config: Config, frames: list[bytes], expected: list[list[str]], clients: int,
                requests_: int, seconds: float, round_: int, path: str) -> Run:
-    port = _free_port()
+    port = free_port()
     base = f"http://{HOST}:{port}"
     proc = start_server(config, port)
     try:

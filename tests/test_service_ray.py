@@ -2,8 +2,6 @@
 proxy, the same endpoints and responses as the plain server."""
 
 import json
-import random
-import socket
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pydanti
 
 from ray import serve  # noqa: E402
 
+from benchmarks.serve_load import free_port  # noqa: E402
 from edge_alpr.service.app import ServiceConfig  # noqa: E402
 from edge_alpr.service.ray_serve import DEPLOYMENT, application  # noqa: E402
 
@@ -24,24 +23,9 @@ TEXTS = sorted(t["text"] for t in json.loads(
     (REPO / "samples" / "scene.json").read_text(encoding="utf-8")))
 
 
-def _free_port():
-    """A free loopback port below the kernel's ephemeral range, where the ports that Ray's own
-    processes take at random cannot land on it between this choice and the proxy's bind."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(20000, 30000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 20000-29999")
-
-
 @pytest.fixture(scope="module")
 def ray_url():
-    port = _free_port()
+    port = free_port()
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1",
              logging_level="WARNING", log_to_driver=False)
     try:
