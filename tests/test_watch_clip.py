@@ -33,14 +33,21 @@ def edge_alpr(*args, cwd=None):
                           text=True, timeout=300, cwd=cwd)
 
 
-@pytest.mark.parametrize("every", [1, 3])
-def test_watch_reports_one_event_per_plate_of_an_approaching_car(clip, tmp_path, every):
+def watch_events(tmp_path, name, source, camera_options):
+    """The events `edge-alpr watch` writes to a JSON-lines file for one camera on ``source``
+    with ``camera_options`` (TOML lines), after a clean exit; and the finished run."""
     config = tmp_path / "watch.toml"
-    config.write_text(f'[[cameras]]\nname = "gate"\nsource = "{clip}"\nevery = {every}\n'
+    config.write_text(f'[[cameras]]\nname = "{name}"\nsource = "{source}"\n{camera_options}\n'
                       '[outputs.jsonl]\npath = "events.jsonl"\n')
     run = edge_alpr("watch", str(config))
     assert run.returncode == 0, run.stderr
-    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    lines = (tmp_path / "events.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines], run
+
+
+@pytest.mark.parametrize("every", [1, 3])
+def test_watch_reports_one_event_per_plate_of_an_approaching_car(clip, tmp_path, every):
+    events, run = watch_events(tmp_path, "gate", clip, f"every = {every}")
     assert sorted(e["text"] for e in events) == TRUTH  # one per plate: no junk, no split
     n_plate_frames = int(watch_clip.APPROACH * watch_clip.FPS)
     for e in events:
@@ -81,12 +88,7 @@ def scene_clip(tmp_path_factory):
     ("min_plate_width = 150", ["4253УБГ"]),  # the far car's plate is ~86 px wide
 ])
 def test_roi_and_min_plate_width(scene_clip, tmp_path, camera, expected):
-    config = tmp_path / "watch.toml"
-    config.write_text(f'[[cameras]]\nname = "cam"\nsource = "{scene_clip}"\n{camera}\n'
-                      '[outputs.jsonl]\npath = "events.jsonl"\n')
-    run = edge_alpr("watch", str(config))
-    assert run.returncode == 0, run.stderr
-    events = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+    events, _ = watch_events(tmp_path, "cam", scene_clip, camera)
     assert sorted(e["text"] for e in events) == expected
     truth = {p["text"]: p["box"] for p in watch_clip.truth()}
     for e in events:  # boxes in the whole frame's pixels, wherever the region of interest
