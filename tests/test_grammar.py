@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+from test_plate import probs
 
 from edge_alpr.alphabet import CLASSES, DIGITS, LETTERS, REJECT
 from edge_alpr.grammar import DIGIT, LETTER, PATTERN, PlatePattern
@@ -105,15 +106,6 @@ def test_component_decoder_confidence_is_its_share_of_every_grammar_reading(seed
     assert read.confidence == pytest.approx(best / _brute_total(q, CLASSES, rows), rel=1e-6)
 
 
-def _slot_probs(text_probs: list[dict[str, float]]) -> np.ndarray:
-    p = np.empty((len(text_probs), len(SLOT_CLASSES)))
-    for row, named in zip(p, text_probs, strict=True):
-        row[:] = (1 - sum(named.values())) / (len(SLOT_CLASSES) - len(named))
-        for ch, v in named.items():
-            row[SLOT_CLASSES.index(ch)] = v
-    return p
-
-
 @pytest.mark.parametrize("slots, text, matches", [
     ([{c: 0.9} for c in "4253УБГ"], "4253УБГ", True),
     # Look-alikes settled by the slot: О read in a digit slot is 0, 0 in a letter slot is О.
@@ -125,7 +117,7 @@ def _slot_probs(text_probs: list[dict[str, float]]) -> np.ndarray:
     ([{c: 0.9} for c in "4253"] + [{"7": 0.99}] * 3, "4253777", False),
 ])
 def test_slot_decoder_table(slots, text, matches):
-    read = decode_slots(_slot_probs(slots), SLOT_CLASSES)
+    read = decode_slots(probs(slots, SLOT_CLASSES), SLOT_CLASSES)
     assert (read.text, read.matches_pattern) == (text, matches)
     assert len(read.char_confidences) == len(text)
 
