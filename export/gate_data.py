@@ -8,7 +8,9 @@ crop ("" where the crop is no plate, no standard plate or not surely readable). 
 text can differ from the hashed one (the OCR gave a crop its neighbour's text); training
 leaves out every crop labelled with a validation text, so no plate is on both sides.
 Training labels are as the OCR wrote them, less those corrected in
-``export/gate_train_fixes.csv``.
+``export/gate_train_fixes.csv`` (proposed by ``export.gate_relabel`` from the readers) and then
+in ``export/gate_train_eyes.csv`` (image, label, text: corrected by eye on sheets of the crops
+where the whole-plate model disagreed with its own training label; "" drops the crop).
 
     python -m export.gate_data            # counts per split and layout
 """
@@ -28,6 +30,7 @@ from edge_alpr.grammar import PATTERN
 GATE_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "gate-crops"
 CHECKED_VAL = Path(__file__).resolve().parent / "gate_val_checked.csv"
 TRAIN_FIXES = Path(__file__).resolve().parent / "gate_train_fixes.csv"
+TRAIN_EYES = Path(__file__).resolve().parent / "gate_train_eyes.csv"
 # One plate text in VAL_BUCKETS goes to validation (by a hash of the text, stable across runs).
 VAL_BUCKETS = 12
 
@@ -69,10 +72,10 @@ def gate_split(root: Path = GATE_DIR, train_fixes: bool = True
     """(train, validation) crops whose label fits the grammar, split by plate text.
 
     Validation texts are the checked ones: a crop checked as no readable plate is left out.
-    Training labels are fixed by TRAIN_FIXES unless ``train_fixes`` is False.
+    Training labels are fixed by TRAIN_FIXES, then TRAIN_EYES, unless ``train_fixes`` is False.
     """
     checked = _checked(CHECKED_VAL)
-    fixes = _checked(TRAIN_FIXES) if train_fixes else {}
+    fixes = {**_checked(TRAIN_FIXES), **_checked(TRAIN_EYES)} if train_fixes else {}
     labels = [(n, t) for n, t in _labels(root) if PATTERN.fits(t)]
     val = [_crop(root, n, checked.get(n, t)) for n, t in labels
            if is_val_text(t) and checked.get(n, t)]

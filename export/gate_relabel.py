@@ -8,7 +8,10 @@ The segmentation reader never trained on these crops (its character CNN learned 
 plates and the daylight photos); the whole-plate model given here did, with the labels as they
 are. A label is replaced when both readers read the same standard plate text that differs from
 it; a crop is dropped when both read something else than the label, each with confidence at
-least MIN_CONFIDENCE, but not the same thing. Everything else keeps its label. ``--sheets``
+least MIN_CONFIDENCE, but not the same thing; and when the whole-plate model, though it trained
+on the label, reads a text that differs from it in FAR_OFF characters or more (checked by eye
+on the v4 model's sheets: a crop of no plate, a headlight or a logo, or another car's text).
+Everything else keeps its label. ``--sheets``
 draws every proposal for checking by eye (real crops: to an ignored folder).
 """
 
@@ -26,6 +29,7 @@ from edge_alpr.session import OnnxModel
 from export.gate_data import GATE_DIR, TRAIN_FIXES, gate_split
 
 MIN_CONFIDENCE = 0.5
+FAR_OFF = 3
 # Both readers lean the same way as the labels' OCR: a Д, Л, Я or М read as А or Н. Where a
 # label has one of these and both readers read its look-alike, the label is kept: checked by
 # eye on the first proposals, those labels were right (e.g. УБД read as УБА).
@@ -35,6 +39,13 @@ BIASED = {"Д": "А", "Л": "А", "Я": "Н", "М": "Н"}
 def against_bias(label: str, read: str) -> bool:
     """Whether ``read`` differs from ``label`` where the readers are known to err."""
     return any(BIASED.get(a) == b for a, b in zip(label, read, strict=True))
+
+
+def far_off(label: str, read: str) -> bool:
+    """Whether ``read`` differs from ``label`` in FAR_OFF characters or more."""
+    if len(read) != len(label):
+        return True
+    return sum(a != b for a, b in zip(label, read, strict=True)) >= FAR_OFF
 
 
 def propose(whole_model: Path) -> list[tuple[str, str, str, str, str]]:
@@ -50,7 +61,8 @@ def propose(whole_model: Path) -> list[tuple[str, str, str, str, str]]:
             continue
         if s.text == w.text and s.matches_pattern and not against_bias(crop.text, s.text):
             out.append((crop.path.name, crop.text, s.text, s.text, w.text))
-        elif s.text != w.text and min(s.confidence, w.confidence) >= MIN_CONFIDENCE:
+        elif (s.text != w.text and min(s.confidence, w.confidence) >= MIN_CONFIDENCE
+              or far_off(crop.text, w.text)):
             out.append((crop.path.name, crop.text, "", s.text, w.text))
     return out
 
