@@ -8,7 +8,7 @@ from edge_alpr.annotations import ONE_ROW, TWO_ROW, layout_of
 from edge_alpr.grammar import PATTERN
 from export.gate_data import (CHECKED_VAL, GATE_DIR, TRAIN_EYES, TRAIN_FIXES, gate_split,
                               is_val_text)
-from export.gate_relabel import against_bias
+from export.gate_relabel import against_bias, far_off
 
 needs_gate = pytest.mark.skipif(not (GATE_DIR / "labels.csv").is_file(),
                                 reason=f"needs the gate crops at {GATE_DIR} (../shared)")
@@ -24,6 +24,19 @@ needs_gate = pytest.mark.skipif(not (GATE_DIR / "labels.csv").is_file(),
 ])
 def test_fixes_into_the_readers_leaning_are_refused(label, read, biased):
     assert against_bias(label, read) is biased
+
+
+@pytest.mark.parametrize("label, read, dropped", [
+    ("2659УНН", "2659УНМ", False),  # a look-alike: kept for the eyes (gate_train_eyes.csv)
+    ("5359УБТ", "5059УБТ", False),
+    ("1438УНН", "1938УНМ", False),  # two characters off
+    ("0458СЭҮ", "6893УЕО", True),  # another car's text
+    ("2062УХО", "2602УБА", True),  # a black frame read as something
+    ("6892СБА", "5191СБА", True),
+    ("6892СБА", "5199", True),  # a read of another length
+])
+def test_crops_read_far_off_their_label_are_dropped(label, read, dropped):
+    assert far_off(label, read) is dropped
 
 
 @pytest.mark.parametrize("w, h, layout", [(520, 110, ONE_ROW), (280, 200, TWO_ROW),
