@@ -11,6 +11,8 @@ import cv2
 import pytest
 
 from benchmarks import watch_clip
+from edge_alpr.geometry import Box
+from edge_alpr.watch.events import CROP_MARGIN
 from tests.watch_services import (
     Browser,
     Receiver,
@@ -125,8 +127,9 @@ port = {broker}
         assert e["camera"] == "gate" and e["direction"] == "approaching"
         assert e["first_seen"].endswith("Z") and e["first_seen"] < e["last_seen"]
         crop, frame = cv2.imread(e["crop"]), cv2.imread(e["frame"])
-        bw = e["read"]["box"][2] - e["read"]["box"][0]
-        assert crop is not None and abs(crop.shape[1] - 1.5 * bw) < 4  # the box + margins
+        # the box and its margins, cut off where they pass the frame's edge
+        x0, y0, x1, y1 = Box(*e["read"]["box"]).pad(CROP_MARGIN).clamp(*watch_clip.SIZE).to_int()
+        assert crop is not None and crop.shape[:2] == (y1 - y0, x1 - x0)
         assert frame.shape[:2] == (watch_clip.SIZE[1], watch_clip.SIZE[0])
 
     # Webhook: every event's JSON, the first attempt answered 503 and retried.
