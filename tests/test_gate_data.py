@@ -6,8 +6,7 @@ import pytest
 
 from edge_alpr.annotations import ONE_ROW, TWO_ROW, layout_of
 from edge_alpr.grammar import PATTERN
-from export.gate_data import (CHECKED_VAL, GATE_DIR, TRAIN_EYES, TRAIN_FIXES, gate_split,
-                              is_val_text)
+from export.gate_data import CHECKED_VAL, GATE_DIR, TRAIN_EYES, TRAIN_FIXES, gate_split, is_val_text
 from export.gate_relabel import against_bias, far_off
 
 needs_gate = pytest.mark.skipif(not (GATE_DIR / "labels.csv").is_file(),
