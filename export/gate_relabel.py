@@ -1,18 +1,21 @@
 """Propose fixes for the gate training crops' machine labels where both readers disagree with
 the label: ``export/gate_train_fixes.csv`` (image, machine_text, text; "" drops the crop).
 
-    python -m export.gate_relabel --whole runs/ocr_v2/models/plate_ocr_fp32.onnx \
-        [--out export/gate_train_fixes.csv] [--sheets out/relabel]
+    python -m export.gate_relabel --whole runs/ocr_v4/models/plate_ocr_fp32.onnx \
+        [--chars CHARS.onnx] [--out export/gate_train_fixes.csv] [--sheets out/relabel]
 
-The segmentation reader never trained on these crops (its character CNN learned from rendered
-plates and the daylight photos); the whole-plate model given here did, with the labels as they
-are. A label is replaced when both readers read the same standard plate text that differs from
-it; a crop is dropped when both read something else than the label, each with confidence at
-least MIN_CONFIDENCE, but not the same thing; and when the whole-plate model, though it trained
-on the label, reads a text that differs from it in FAR_OFF characters or more (checked by eye
-on the v4 model's sheets: a crop of no plate, a headlight or a logo, or another car's text).
-Everything else keeps its label. ``--sheets``
-draws every proposal for checking by eye (real crops: to an ignored folder).
+The segmentation reader reads with the bundled character model, or ``--chars``: the shipped
+file was made with the one before the character model learned from gate crops (the model
+card says how to get it), which never trained on these crops. The whole-plate model given
+here did, with the labels as they were.
+
+A label is replaced when both readers read the same standard plate text that differs from
+it. A crop is dropped when both read something else than the label, each with confidence at
+least MIN_CONFIDENCE, but not the same thing; and when the whole-plate model, though it
+trained on the label, reads a text that differs from it in FAR_OFF characters or more
+(checked by eye on the third model's sheets: a crop of no plate, a headlight or a logo, or
+another car's text). Everything else keeps its label. ``--sheets`` draws every proposal for
+checking by eye (real crops: to an ignored folder).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import cv2
 
 from edge_alpr.pipeline import SEGMENTS, WHOLE, PlateReader
 from edge_alpr.plate_ocr import PlateOCR
+from edge_alpr.recognizer import Recognizer
 from edge_alpr.session import OnnxModel
 from export.gate_data import GATE_DIR, TRAIN_FIXES, gate_split
 
@@ -48,9 +52,11 @@ def far_off(label: str, read: str) -> bool:
     return sum(a != b for a, b in zip(label, read, strict=True)) >= FAR_OFF
 
 
-def propose(whole_model: Path) -> list[tuple[str, str, str, str, str]]:
+def propose(whole_model: Path, chars_model: Path | None = None
+            ) -> list[tuple[str, str, str, str, str]]:
     """(image, label, new text or "", segments' reading, whole's reading) per proposal."""
-    segments = PlateReader(threads=2, reader=SEGMENTS)
+    recognizer = Recognizer(OnnxModel(chars_model, threads=2)) if chars_model else None
+    segments = PlateReader(threads=2, reader=SEGMENTS, recognizer=recognizer)
     whole = PlateReader(threads=2, reader=WHOLE, plate_ocr=PlateOCR(OnnxModel(whole_model,
                                                                               threads=2)))
     out = []
@@ -70,10 +76,11 @@ def propose(whole_model: Path) -> list[tuple[str, str, str, str, str]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--whole", type=Path, required=True, help="whole-plate ONNX model")
+    ap.add_argument("--chars", type=Path, help="character ONNX model (default: the bundled one)")
     ap.add_argument("--out", type=Path, default=TRAIN_FIXES)
     ap.add_argument("--sheets", type=Path)
     args = ap.parse_args()
-    rows = propose(args.whole)
+    rows = propose(args.whole, args.chars)
     with args.out.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["image", "machine_text", "text"])
