@@ -42,19 +42,21 @@ def test_fit_minutes_stops_within_its_budget_and_decays_by_elapsed_time():
     rng = np.random.default_rng(0)
     now = [0.0]
 
-    def batch_of():  # each batch takes one second of a fake clock
-        now[0] += 1.0
+    # Each batch takes 1.1 s of a fake clock, so no epoch ends on the budget's boundary
+    # whether or not the batch made ahead has taken its time yet.
+    def batch_of():
+        now[0] += 1.1
         x = rng.normal(size=(16, 2)).astype(np.float32)
         return x, x @ np.array([[2.0], [-1.0]], np.float32)
 
     reports = list(fit_minutes(model, batch_of, minutes=1.0, steps_per_epoch=10,
                                peak_lr=0.1, clock=lambda: now[0]))
     epochs, _, lrs, seconds = zip(*reports, strict=True)
-    # Epochs of ~10 s: the sixth would end past 60 s, so five ran.
+    # Epochs of ~11 s: the sixth would end past 60 s, so five ran.
     assert epochs == (1, 2, 3, 4, 5) and seconds[-1] <= 60
     assert lrs[0] == pytest.approx(0.1)
     assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
     # Set after epoch 4 from the time then (the next batch, made ahead, may have taken its
-    # second already).
-    low, high = cosine_lr(0.1, (seconds[-2] + 1) / 60), cosine_lr(0.1, seconds[-2] / 60)
+    # time already).
+    low, high = cosine_lr(0.1, (seconds[-2] + 1.1) / 60), cosine_lr(0.1, seconds[-2] / 60)
     assert low * (1 - 1e-6) <= lrs[-1] <= high * (1 + 1e-6)  # a float32 variable
