@@ -238,7 +238,17 @@ class Browser:
             with contextlib.suppress(Exception):
                 self._connection.__exit__(None, None, None)
         stop(self.proc)
-        self._profile.cleanup()
+        # Chromium's helper processes outlive the browser for a moment and may still write
+        # into the profile while it is being removed.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._profile.cleanup()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 def watch_process(config: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
