@@ -67,6 +67,11 @@ def _crop(root: Path, name: str, text: str) -> GateCrop:
     return GateCrop(path, text, layout_of(image.shape[1], image.shape[0]))
 
 
+def training_fixes() -> dict[str, str]:
+    """Image → fixed training label ("" drops the crop): TRAIN_FIXES, with TRAIN_EYES over it."""
+    return {**_checked(TRAIN_FIXES), **_checked(TRAIN_EYES)}
+
+
 def gate_split(root: Path = GATE_DIR, train_fixes: bool = True
                ) -> tuple[list[GateCrop], list[GateCrop]]:
     """(train, validation) crops whose label fits the grammar, split by plate text.
@@ -75,7 +80,7 @@ def gate_split(root: Path = GATE_DIR, train_fixes: bool = True
     Training labels are fixed by TRAIN_FIXES, then TRAIN_EYES, unless ``train_fixes`` is False.
     """
     checked = _checked(CHECKED_VAL)
-    fixes = {**_checked(TRAIN_FIXES), **_checked(TRAIN_EYES)} if train_fixes else {}
+    fixes = training_fixes() if train_fixes else {}
     labels = [(n, t) for n, t in _labels(root) if PATTERN.fits(t)]
     val = [_crop(root, n, checked.get(n, t)) for n, t in labels
            if is_val_text(t) and checked.get(n, t)]

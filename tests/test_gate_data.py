@@ -6,7 +6,7 @@ import pytest
 
 from edge_alpr.annotations import ONE_ROW, TWO_ROW, layout_of
 from edge_alpr.grammar import PATTERN
-from export.gate_data import CHECKED_VAL, GATE_DIR, TRAIN_EYES, TRAIN_FIXES, gate_split, is_val_text
+from export.gate_data import CHECKED_VAL, GATE_DIR, gate_split, is_val_text, training_fixes
 from export.gate_relabel import against_bias, far_off
 
 needs_gate = pytest.mark.skipif(not (GATE_DIR / "labels.csv").is_file(),
@@ -61,10 +61,7 @@ def test_validation_is_every_checked_crop_and_the_fixes_apply():
     kept = {r["image"]: r["text"] for r in checked if r["text"]}
     val = {c.path.name: c.text for c in gate_split()[1]}
     assert val == kept
-    fixes = {}
-    for path in (TRAIN_FIXES, TRAIN_EYES):  # the eyes' word is the last
-        with path.open(encoding="utf-8") as f:
-            fixes.update({r["image"]: r["text"] for r in csv.DictReader(f)})
+    fixes = training_fixes()
     train = {c.path.name: c.text for c in gate_split()[0]}
     unfixed = {c.path.name: c.text for c in gate_split(train_fixes=False)[0]}
     for image, text in fixes.items():
