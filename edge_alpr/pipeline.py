@@ -31,7 +31,7 @@ from .models import (
     choose_precision,
 )
 from .plate import Candidate, PlateText, decode_plate
-from .plate_ocr import PlateOCR
+from .plate_ocr import WHOLE_SURE, PlateOCR, is_sure
 from .recognizer import Recognizer
 from .segment import CROP_PAD, CharBoxes, cut_chars, segment
 from .session import OnnxModel
@@ -95,9 +95,6 @@ WHOLE = "whole"  # the whole-plate recognizer, grammar over its slots
 BOTH = "both"  # the whole-plate reading; the segmentation path too where that one is unsure
 READERS: tuple[str, ...] = (SEGMENTS, WHOLE, BOTH)
 DEFAULT_READER = BOTH  # by measurement: models/MODEL_CARD.md, "Whole-plate recognizer"
-# With BOTH, a whole-plate reading that fits the grammar with at least this confidence is taken
-# as it is; below it the segmentation path reads the plate as well (see :func:`combine`).
-WHOLE_SURE = 0.9
 
 
 class PlateReader:
@@ -224,7 +221,7 @@ class PlateReader:
             clock.lap("plate_ocr")
         if self.reader == WHOLE:
             return wholes
-        return [read_both(w, lambda d=d: self._segments(gray, d, clock))
+        return [read_both(w, lambda d=d: self._segments(gray, d, clock), self.plate_ocr.sure)
                 for d, w in zip(detections, wholes, strict=True)]
 
     def _segments(self, gray: np.ndarray, detection: Detection,
@@ -256,7 +253,7 @@ def read_both(whole: PlateResult, segments: Callable[[], PlateResult],
     """BOTH's reading of a plate: the whole-plate reading ``whole`` when it fits the grammar
     with confidence ≥ ``sure``; else that combined with the segmentation path's, which
     ``segments`` makes (called only then: it is the costly reader)."""
-    if whole.matches_pattern and whole.confidence >= sure:
+    if is_sure(whole, sure):
         return whole
     return combine(whole, segments())
 

@@ -3,12 +3,14 @@ out, decoded with the plate grammar (:func:`edge_alpr.plate.decode_slots`).
 
 No segmentation: the crop is cut around the detector's box with the model's margin and resized
 to its input, whatever the layout (two-row plates fill the input as one-row ones do). Classes,
-input size and margin are read from the model's metadata.
+input size and margin are read from the model's metadata. A plate read unsurely gets a second
+look: the slot probabilities averaged over the box cut a few ways (:data:`SECOND_LOOKS`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -18,6 +20,33 @@ from .grammar import PATTERN
 from .plate import PlateText, decode_slots
 from .session import OnnxModel
 from .verifier import check_crops
+
+# A reading that fits the grammar with at least this confidence is taken as it is; a less sure
+# one gets a second look, and the BOTH reader has the segmentation path read it as well.
+WHOLE_SURE = 0.9
+# The second look's cuts, besides the first: the box shifted by (dx, dy) and grown by ``grow``
+# on each side, fractions of its width and height, as the detector's boxes vary (the training
+# jitters them likewise). A blurred, glared or dim plate is read right more often from the
+# average over several cuts: the model's errors on one cut are partly its cut's (model card,
+# "Whole-plate recognizer": second look).
+SECOND_LOOKS: tuple[tuple[float, float, float], ...] = (
+    (0.0, 0.0, 0.04), (0.0, 0.0, -0.03), (0.02, 0.0, 0.0), (-0.02, 0.0, 0.0),
+    (0.0, 0.04, 0.0), (0.0, -0.04, 0.0))
+
+
+class Reading(Protocol):
+    matches_pattern: bool
+    confidence: float
+
+
+def is_sure(reading: Reading, sure: float = WHOLE_SURE) -> bool:
+    """Whether a reading (a plate text or result) fits the grammar with confidence ``sure``."""
+    return reading.matches_pattern and reading.confidence >= sure
+
+
+def recut(box: Box, dx: float, dy: float, grow: float) -> Box:
+    """``box`` shifted by (dx, dy) and grown by ``grow`` on each side (fractions of its size)."""
+    return box.shift(dx * box.width, dy * box.height).pad(grow)
 
 
 def plate_input(gray: np.ndarray, box: Box, input_hw: tuple[int, int], margin: float
@@ -30,8 +59,11 @@ def plate_input(gray: np.ndarray, box: Box, input_hw: tuple[int, int], margin: f
 class PlateOCR:
     """Plate texts for boxes of a grayscale frame, all plates in one batched call."""
 
-    def __init__(self, model: OnnxModel) -> None:
+    def __init__(self, model: OnnxModel, sure: float = WHOLE_SURE,
+                 second_looks: Sequence[tuple[float, float, float]] = SECOND_LOOKS) -> None:
         self.model = model
+        self.sure = sure
+        self.second_looks = tuple(second_looks)
         self.classes: str = model.meta("classes", str)
         self.input_hw: tuple[int, int] = (model.meta("input_height", int),
                                           model.meta("input_width", int))
@@ -53,6 +85,23 @@ class PlateOCR:
         return self.model.run(np.ascontiguousarray(inputs), [shape])[0]
 
     def __call__(self, gray: np.ndarray, boxes: Sequence[Box]) -> list[PlateText]:
-        """The decoded text of each box of ``gray``, in order."""
+        """The decoded text of each box of ``gray``, in order; a reading less sure than
+        :attr:`sure` is replaced by its second look (all of them in one more call)."""
         probs = self.probabilities(self.inputs(gray, boxes))
-        return [decode_slots(p, self.classes) for p in probs]
+        texts = [decode_slots(p, self.classes) for p in probs]
+        unsure = [i for i, t in enumerate(texts) if not is_sure(t, self.sure)]
+        if unsure and self.second_looks:
+            looks = self.second_look(gray, [boxes[i] for i in unsure], probs[unsure])
+            for i, text in zip(unsure, looks, strict=True):
+                texts[i] = text
+        return texts
+
+    def second_look(self, gray: np.ndarray, boxes: Sequence[Box], first: np.ndarray
+                    ) -> list[PlateText]:
+        """Each box read from its slot probabilities averaged over ``first`` (N, slots,
+        classes: the first look's) and the box recut as each of :attr:`second_looks`."""
+        cuts = [recut(b, *look) for b in boxes for look in self.second_looks]
+        more = self.probabilities(self.inputs(gray, cuts)).reshape(
+            len(boxes), len(self.second_looks), *first.shape[1:])
+        mean = (first + more.sum(axis=1)) / (1 + len(self.second_looks))
+        return [decode_slots(p, self.classes) for p in mean]

@@ -1,10 +1,12 @@
-"""What BOTH's threshold costs and gives: ``edge_alpr.pipeline.WHOLE_SURE``, how sure a
-whole-plate reading must be to be taken without segmenting the plate, replayed over a range.
+"""What BOTH's threshold costs and gives: ``edge_alpr.plate_ocr.WHOLE_SURE``, how sure a
+whole-plate reading must be to be taken without a second look and without segmenting the
+plate, replayed over a range.
 
     python -m export.tune_combine [--split train|val] [--sure 0.5 --sure 0.9 ...]
 
 Each plate of the split (the gate camera's crops, the photos' annotated plates) is read once
-by each reader; BOTH is then replayed at each threshold with the pipeline's own rule
+by the segmentation path and, at each threshold, by the whole-plate reader (its second look
+depends on the threshold); BOTH is then replayed with the pipeline's own rule
 (:func:`read_both`). The table gives exact reads and how many plates the
 segmentation path had to read (its cost).
 
@@ -22,9 +24,10 @@ import argparse
 from collections.abc import Sequence
 
 from edge_alpr.pipeline import SEGMENTS, WHOLE, PlateReader, PlateResult, read_both
+from edge_alpr.plate_ocr import PlateOCR
 from export.eval_readers import plates_to_read, read_items
 
-SURE_GRID: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+SURE_GRID: tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.995)
 
 
 def replay(wholes: Sequence[PlateResult], segments: Sequence[PlateResult], sure: float
@@ -48,16 +51,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args(argv)
     items = plates_to_read(args.split)
-    reads = {r: read_items(PlateReader(threads=args.threads, reader=r, min_chars=0), items)
-             for r in (WHOLE, SEGMENTS)}
+    segments = read_items(PlateReader(threads=args.threads, reader=SEGMENTS, min_chars=0),
+                          items)
+    whole = PlateReader(threads=args.threads, reader=WHOLE, min_chars=0)
     sets = {data: [i for i, it in enumerate(items) if it[0].startswith(data)]
             for data in ("gate", "photo")}
     print(f"{args.split} split\n\n| WHOLE_SURE | data | plates | exact | segmented |\n"
           "|---|---|---|---|---|")
     for sure in args.sure or SURE_GRID:
+        whole.plate_ocr = PlateOCR(whole.plate_ocr.model, sure=sure)
+        wholes = read_items(whole, items)
         for data, idx in sets.items():
-            texts, n_seg = replay([reads[WHOLE][i] for i in idx],
-                                  [reads[SEGMENTS][i] for i in idx], sure)
+            texts, n_seg = replay([wholes[i] for i in idx], [segments[i] for i in idx], sure)
             ok = sum(t == items[i][2] for t, i in zip(texts, idx, strict=True))
             print(f"| {sure:g} | {data} | {len(idx)} | {ok} ({ok / len(idx):.1%}) | "
                   f"{n_seg} ({n_seg / len(idx):.0%}) |")

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnx
 import pytest
@@ -16,6 +17,7 @@ from edge_alpr.annotations import ONE_ROW, TWO_ROW
 from edge_alpr.detector import Detection
 from edge_alpr.errors import ModelLoadError
 from edge_alpr.geometry import Box
+from edge_alpr.models import PLATE_OCR, bundled_model
 from edge_alpr.pipeline import (
     BOTH,
     SEGMENTS,
@@ -26,8 +28,8 @@ from edge_alpr.pipeline import (
     PlateResult,
     combine,
 )
-from edge_alpr.plate import Candidate
-from edge_alpr.plate_ocr import PlateOCR, plate_input
+from edge_alpr.plate import Candidate, decode_slots
+from edge_alpr.plate_ocr import SECOND_LOOKS, PlateOCR, plate_input, recut
 from edge_alpr.segment import segment
 from edge_alpr.session import OnnxModel
 
@@ -103,6 +105,42 @@ def test_both_takes_a_sure_whole_reading_without_segmenting(sure_ocr):
     plates = reader.read(SAMPLE)
     assert [p.text for p in plates] == ["1234УБА"] * 2 and not segmented
     assert all(p.confidence >= WHOLE_SURE for p in plates)
+
+
+def test_an_unsure_reading_gets_a_second_look_in_one_more_call(tmp_path):
+    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
+                                threads=1))
+    calls = []
+    run = unsure.model.run
+    unsure.model.run = lambda x, expected=(): calls.append(len(x)) or run(x, expected)
+    plates = PlateReader(threads=1, reader=WHOLE, plate_ocr=unsure).read(SAMPLE)
+    # Both plates are unsure: their recuts go in one batch after the first look's.
+    assert calls == [2, 2 * len(SECOND_LOOKS)]
+    assert [p.text for p in plates] == ["1234УБА"] * 2
+
+
+def test_recut_shifts_and_grows_by_fractions_of_the_box():
+    box = Box(100, 50, 200, 70)
+    assert recut(box, 0.02, 0.0, 0.0) == Box(102, 50, 202, 70)
+    assert recut(box, 0.0, -0.05, 0.0) == Box(100, 49, 200, 69)
+    assert recut(box, 0.0, 0.0, 0.1) == Box(90, 48, 210, 72)
+
+
+def test_the_second_look_averages_the_slot_probabilities_over_the_recut_boxes():
+    ocr = PlateOCR(OnnxModel(bundled_model(PLATE_OCR, "fp32").path, threads=1))
+    gray = cv2.imread(str(SAMPLE), cv2.IMREAD_GRAYSCALE)
+    t = next(iter(TRUTH.values()))
+    box = Box(*t["box"])
+    cuts = [box] + [recut(box, *look) for look in SECOND_LOOKS]
+    inputs = ocr.inputs(gray, cuts)
+    assert len({x.tobytes() for x in inputs}) == len(cuts)  # every cut shows something else
+    probs = ocr.probabilities(inputs)
+    looked = ocr.second_look(gray, [box], probs[:1])[0]
+    expected = decode_slots(probs.mean(axis=0), ocr.classes)
+    assert [c.text for c in looked.candidates] == [c.text for c in expected.candidates]
+    np.testing.assert_allclose([c.confidence for c in looked.candidates],
+                               [c.confidence for c in expected.candidates], rtol=1e-6)
+    assert looked.text == t["text"]
 
 
 def test_both_segments_where_the_whole_reading_is_unsure(tmp_path):
