@@ -40,7 +40,7 @@ class Reading(Protocol):
 
 
 def is_sure(reading: Reading, sure: float = WHOLE_SURE) -> bool:
-    """Whether a reading (a plate text or result) fits the grammar with confidence ``sure``."""
+    """Whether a reading (a plate text or result) fits the grammar with confidence ≥ ``sure``."""
     return reading.matches_pattern and reading.confidence >= sure
 
 
@@ -57,7 +57,9 @@ def plate_input(gray: np.ndarray, box: Box, input_hw: tuple[int, int], margin: f
 
 
 class PlateOCR:
-    """Plate texts for boxes of a grayscale frame, all plates in one batched call."""
+    """Plate texts for boxes of a grayscale frame, all plates in one batched call, and the
+    unsure ones (below ``sure``) in one more for their second look (``second_looks``: the
+    recuts, see :data:`SECOND_LOOKS`; empty for none)."""
 
     def __init__(self, model: OnnxModel, sure: float = WHOLE_SURE,
                  second_looks: Sequence[tuple[float, float, float]] = SECOND_LOOKS) -> None:
