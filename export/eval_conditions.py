@@ -299,16 +299,28 @@ def validation_data(gate: bool = True, photos: bool = True, limit: int | None = 
     return val_photos, crops, info
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_suite_arguments(ap: argparse.ArgumentParser, default_readers: str) -> None:
+    """``--reader`` (into ``readers``) and ``--condition`` (into ``conditions``), repeatable;
+    :func:`chosen_conditions` turns the latter into the suite's conditions."""
     ap.add_argument("--reader", action="append", dest="readers",
-                    help=f"reader name, repeatable: {', '.join(READERS)} (default: all)")
+                    help=f"reader name, repeatable: {', '.join(READERS)} "
+                    f"(default: {default_readers})")
     ap.add_argument("--condition", action="append", dest="conditions",
                     choices=[c.name for c in SUITE], help="condition, repeatable (default: all)")
+    ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+
+
+def chosen_conditions(names: Sequence[str] | None) -> list[Condition]:
+    """The suite's conditions named in ``names`` (all of them when none is named)."""
+    return [c for c in SUITE if not names or c.name in names]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_suite_arguments(ap, "all")
     ap.add_argument("--no-photos", action="store_true", help="skip the validation photos")
     ap.add_argument("--no-gate", action="store_true", help="skip the gate crops")
     ap.add_argument("--limit", type=int, help="only the first N photos and crops (a quick look)")
-    ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
     ap.add_argument("--out", type=Path, default=Path("out/conditions"),
                     help="folder for conditions.md and conditions.json")
     ap.add_argument("--frames", type=Path,
@@ -317,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="draw the first photos' plates and gate crops under each condition "
                     "into this PNG (real data: never commit it)")
     args = ap.parse_args(argv)
-    conditions = [c for c in SUITE if not args.conditions or c.name in args.conditions]
+    conditions = chosen_conditions(args.conditions)
     photos, crops, info = validation_data(not args.no_gate, not args.no_photos, args.limit)
     info["command"] = "python -m export.eval_conditions " + " ".join(
         sys.argv[1:] if argv is None else argv)

@@ -28,12 +28,19 @@ import numpy as np
 
 from edge_alpr.annotations import Photo
 from edge_alpr.geometry import Box
-from edge_alpr.pipeline import READERS, PlateReader
+from edge_alpr.pipeline import BOTH, PlateReader
 
-from .conditions import SUITE, Condition, degrade_image
+from .conditions import Condition, degrade_image
 from .data import photos as all_photos
 from .data import read_gray, split
-from .eval_conditions import LabelledCrop, ReaderUnavailable, open_reader, validation_data
+from .eval_conditions import (
+    LabelledCrop,
+    ReaderUnavailable,
+    add_suite_arguments,
+    chosen_conditions,
+    open_reader,
+    validation_data,
+)
 
 FRAME_HW = (720, 1280)
 # A crop darker than this on average was taken at night; its scene is darkened by NIGHT_GAIN.
@@ -110,12 +117,8 @@ def validation_frames(limit: int | None = None) -> list[GateFrame]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--reader", action="append", dest="readers",
-                    help=f"reader name, repeatable: {', '.join(READERS)} (default: both)")
-    ap.add_argument("--condition", action="append", dest="conditions",
-                    choices=[c.name for c in SUITE], help="condition, repeatable (default: all)")
+    add_suite_arguments(ap, BOTH)
     ap.add_argument("--limit", type=int, help="only the first N crops")
-    ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
     ap.add_argument("--misses", action="store_true", help="list every miss")
     args = ap.parse_args(argv)
     start = time.perf_counter()
@@ -125,15 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(f"{len(frames)} gate crops in {FRAME_HW[1]}×{FRAME_HW[0]} scenes\n\n"
           "| condition | reader | found | exact |\n|---|---|---|---|")
-    for name in args.readers or ["both"]:
+    for name in args.readers or [BOTH]:
         try:
             reader = open_reader(name, args.threads)
         except ReaderUnavailable as e:
             print(f"| - | {name} | unavailable: {e} | |")
             continue
-        for condition in SUITE:
-            if args.conditions and condition.name not in args.conditions:
-                continue
+        for condition in chosen_conditions(args.conditions):
             found, exact, misses = score_frames(reader, frames, condition)
             n = len(frames)
             print(f"| {condition.name} | {name} | {found}/{n} ({found / n:.0%}) | "

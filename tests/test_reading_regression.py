@@ -6,12 +6,15 @@ more than that fails here before it reaches the model card."""
 import pytest
 
 from edge_alpr.detector import Detection
-from edge_alpr.models import CHARS, INT8, bundled_model
-from edge_alpr.pipeline import read_plate
+from edge_alpr.models import CHARS, INT8, PLATE_OCR, bundled_model, choose_precision
+from edge_alpr.pipeline import WHOLE, PlateReader, read_plate
+from edge_alpr.plate_ocr import SECOND_LOOKS, PlateOCR
 from edge_alpr.recognizer import Recognizer
 from edge_alpr.session import OnnxModel
 from export.char_data import real_val_set, scores
+from export.conditions import SUITE
 from export.data import photos, read_gray, split
+from export.eval_conditions import score_crops, validation_data
 
 pytestmark = pytest.mark.data
 
@@ -40,12 +43,6 @@ def test_validation_characters_are_classified(recognizer):
 
 
 def test_the_second_look_reads_more_blurred_gate_crops_and_no_fewer_clean_ones():
-    from edge_alpr.models import PLATE_OCR, choose_precision
-    from edge_alpr.pipeline import WHOLE, PlateReader
-    from edge_alpr.plate_ocr import SECOND_LOOKS, PlateOCR
-    from export.conditions import SUITE
-    from export.eval_conditions import score_crops, validation_data
-
     _, crops, _ = validation_data(photos=False)
     if not crops:
         pytest.skip("no gate crops in ../shared/data/gate-crops")
