@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 from packaging.requirements import Requirement
 
-from edge_alpr.bench import STAGES, TOTAL, sample_frames, time_frames
-from edge_alpr.image import read_image
+from edge_alpr.bench import STAGES, TOTAL, sample_frames
 from edge_alpr.pipeline import PlateReader
 
+from .alternating import Frame, alternate, frames, texts
 from .pipelines import FP32, INT8, ORIGINAL, PIPELINES, TUNED, make_reader
 from .reference import CHARS_KERAS, CHECK_KERAS, DETECTOR_KERAS
 
@@ -68,48 +68,9 @@ print(json.dumps({{"seconds": t1 - t0 + t3 - t2, "peak_bytes": peak_rss_bytes()}
 
 
 @dataclass(frozen=True)
-class Frame:
-    name: str
-    image: np.ndarray
-    sample: bool  # a bundled synthetic frame, else a validation photo
-
-
-@dataclass(frozen=True)
 class Fresh:
     cold_s: tuple[float, ...]
     peak_rss_mib: float
-
-
-def frames() -> list[Frame]:
-    out = [Frame(p.name, read_image(p), True) for p in sample_frames()]
-    from export.data import DATA_DIR, photos, read_gray, split
-
-    if (DATA_DIR / "plates.csv").is_file():
-        out += [Frame(p.name, read_gray(p), False) for p in split(photos())[1]]
-    return out
-
-
-def texts(reader: PlateReader, image: np.ndarray) -> tuple[str, ...]:
-    return tuple(sorted(p.text for p in reader.read(image)))
-
-
-def alternate(readers: Mapping[str, PlateReader], frames: Sequence[Frame], rounds: int,
-              loads: list[float]) -> dict[str, dict[str, list[float]]]:
-    """Milliseconds per stage and in total, per pipeline: every frame of every round read by
-    each pipeline in turn, the order rotated from frame to frame. Appends the 1-minute load
-    average after each round to ``loads``."""
-    ms: dict[str, dict[str, list[float]]] = {n: {s: [] for s in (*STAGES, TOTAL)}
-                                             for n in readers}
-    names = list(readers)
-    for r in range(rounds):
-        for j, frame in enumerate(frames):
-            k = (r * len(frames) + j) % len(names)
-            for name in names[k:] + names[:k]:
-                for stage, v in time_frames(readers[name], [frame.image], 1, 0).items():
-                    ms[name][stage] += v
-        loads.append(os.getloadavg()[0])
-        print(f"round {r + 1}/{rounds}: load {loads[-1]:.2f}", file=sys.stderr, flush=True)
-    return ms
 
 
 def fresh(name: str, threads: int, image: Path, repeats: int) -> Fresh:

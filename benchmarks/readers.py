@@ -19,7 +19,7 @@ import numpy as np
 from edge_alpr.bench import STAGES, TOTAL
 from edge_alpr.pipeline import READERS, SEGMENTS, PlateReader
 
-from .compare import alternate, frames, texts
+from .alternating import alternate, frames, texts
 
 
 def main() -> None:
