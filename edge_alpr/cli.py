@@ -278,17 +278,26 @@ def info(
     precision = _precision(precision, fp32)
     import os
     import platform
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    import cv2
+    import numpy
     import onnxruntime
 
     from .models import PRECISIONS, ROLES, bundled_model, int8_dot_product
 
+    try:
+        ours = version("edge-alpr")
+    except PackageNotFoundError:  # run from a checkout on PYTHONPATH
+        ours = "not installed (source checkout)"
     available = onnxruntime.get_available_providers()
     report: dict = {
-        "edge_alpr": version("edge-alpr"), "python": platform.python_version(),
+        "edge_alpr": ours, "python": platform.python_version(),
         "machine": platform.machine(),
-        "packages": {p: version(p) for p in ("onnxruntime", "opencv-python-headless", "numpy")},
+        # The modules' own versions: onnxruntime may come as onnxruntime-gpu (or NVIDIA's
+        # Jetson build), whose distribution name is not "onnxruntime".
+        "packages": {"onnxruntime": onnxruntime.__version__, "opencv": cv2.__version__,
+                     "numpy": numpy.__version__},
         "providers": {name: ort in available for name, ort in PROVIDERS.items()},
         "in_use": {},
         "precision": {"asked": precision, "int8_dot_product": int8_dot_product(), "runs": {}},

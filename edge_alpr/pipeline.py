@@ -34,7 +34,7 @@ from .plate import Candidate, PlateText, decode_plate
 from .plate_ocr import WHOLE_SURE, PlateOCR, is_sure
 from .recognizer import Recognizer
 from .segment import CROP_PAD, CharBoxes, cut_chars, segment
-from .session import OnnxModel
+from .session import OnnxModel, accelerator_asked
 from .timing import StageClock
 from .verifier import PlateVerifier, cascade
 
@@ -110,7 +110,8 @@ class PlateReader:
     ``lean`` (see :class:`OnnxModel`), and only those the reader uses are loaded.
 
     ``precision``: "int8", "fp32" or "auto" for every bundled model that ships in both
-    (:func:`edge_alpr.models.choose_precision`); :attr:`precisions` says what each runs.
+    (:func:`edge_alpr.models.choose_precision`; "auto" is FP32 when ``providers`` put a GPU
+    first); :attr:`precisions` says what each runs.
     ``min_chars``: detections read as fewer characters are dropped (0 reports every detection).
     ``lean``: the models' sessions keep no memory between calls; same results. Peak memory drops
     only with :func:`edge_alpr.session.lean_malloc` as well.
@@ -127,7 +128,9 @@ class PlateReader:
         self.reader = reader
         self.min_chars = min_chars
         self.segmenter = segmenter
-        self.precisions = {role: choose_precision(role, precision) for role in ROLES}
+        accelerator = accelerator_asked(providers)
+        self.precisions = {role: choose_precision(role, precision, accelerator=accelerator)
+                           for role in ROLES}
 
         def bundled(role: str) -> OnnxModel:
             path = bundled_model(role, self.precisions[role]).path

@@ -57,6 +57,13 @@ _ORT_ERRORS: tuple[type[Exception], ...] = tuple(
 Dim = int | str | None  # a fixed size, a symbolic one, or unknown
 T = TypeVar("T")
 
+# On an accelerator a model with a dynamic batch axis is always run on batches of this size
+# (padded, or split): onnxruntime 1.31's CUDA provider took 40-950 ms for a call whose input
+# shape differed from the call before, every time, against 0.3-0.8 ms for a repeated shape
+# (H200, README "GPU"), and TensorRT builds an engine per shape. A frame's plates, cuts and
+# characters fit in one or a few such batches.
+ACCELERATOR_BATCH = 8
+
 # A folder for TensorRT's engines: built on the first load (slow on a Jetson), read after.
 TRT_CACHE_ENV = "EDGE_ALPR_TRT_CACHE"
 
@@ -127,6 +134,16 @@ def resolve_providers(names: str | Sequence[str], available: Sequence[str]) -> l
     return out
 
 
+def accelerator_asked(names: str | Sequence[str]) -> bool:
+    """Whether ``names`` put a provider other than the CPU first among those this onnxruntime
+    has (what :func:`resolve_providers` will run first), without its warnings."""
+    names = [names] if isinstance(names, str) else list(names)
+    available = onnxruntime.get_available_providers()
+    usable = [PROVIDERS[n.lower()] for n in names
+              if n.lower() in PROVIDERS and PROVIDERS[n.lower()] in available]
+    return bool(usable) and usable[0] != _CPU
+
+
 class OnnxModel:
     """A model file loaded into an onnxruntime session with one input.
 
@@ -136,10 +153,14 @@ class OnnxModel:
     ``lean`` turns off the CPU memory arena and the memory pattern planning: tensors are
     allocated when needed and freed after, not kept for the next run. The results are the same.
     Idle intra-op threads sleep rather than spin (see the comment in ``__init__``).
+    ``fixed_batch``: run every batch as batches of this size (padded, or split), for a model
+    whose batch axis is dynamic; by default :data:`ACCELERATOR_BATCH` when the session runs on
+    a provider other than the CPU, else each batch as it comes. The results are the same.
     """
 
     def __init__(self, path: str | Path, providers: str | Sequence[str] = ("cpu",),
-                 threads: int | None = None, lean: bool = False) -> None:
+                 threads: int | None = None, lean: bool = False,
+                 fixed_batch: int | None = None) -> None:
         self.path = Path(path)
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be a positive int or None, got {threads!r}")
@@ -167,6 +188,8 @@ class OnnxModel:
         if idle:  # onnxruntime falls back silently when a provider fails to start
             log.warning("%s: execution provider(s) %s did not start; running on %s",
                         self.path, ", ".join(idle), ", ".join(self.providers))
+        if fixed_batch is not None and fixed_batch < 1:
+            raise ValueError(f"fixed_batch must be a positive int or None, got {fixed_batch!r}")
         inputs = self._session.get_inputs()
         if len(inputs) != 1:
             raise ModelLoadError(self.path, f"expected one input, found {len(inputs)}: "
@@ -175,6 +198,10 @@ class OnnxModel:
             raise ModelLoadError(self.path, f"unsupported input type {inputs[0].type}")
         self.input_name: str = inputs[0].name
         self.input_shape: tuple[Dim, ...] = tuple(inputs[0].shape)
+        dynamic = bool(self.input_shape) and not isinstance(self.input_shape[0], int)
+        on_accelerator = self.providers[0] != _CPU
+        self.fixed_batch: int | None = (fixed_batch or (ACCELERATOR_BATCH if on_accelerator
+                                                        else None)) if dynamic else None
         self.input_dtype: np.dtype = _DTYPES[inputs[0].type]
         self.output_names: tuple[str, ...] = tuple(o.name for o in self._session.get_outputs())
         self.metadata: dict[str, str] = dict(
@@ -199,14 +226,35 @@ class OnnxModel:
         have the given shapes, and no float output may hold NaN or infinity. A model that
         breaks this raises InferenceError naming the model, never a result read from garbage.
         """
+        b = self.fixed_batch
+        if b is None or len(inputs) == b:
+            outputs = self._run(inputs)
+        else:
+            outputs = self._run_in_batches(np.asarray(inputs), b)
+        check_outputs(self.path, self.output_names, outputs, expected)
+        return outputs
+
+    def _run(self, inputs: np.ndarray) -> list[np.ndarray]:
         try:
-            outputs = self._session.run(None, {self.input_name: inputs})
+            return self._session.run(None, {self.input_name: inputs})
         except _ORT_ERRORS as e:
             given = np.asarray(inputs)
             raise InferenceError(f"{self.path}: inference failed on input of shape "
                                  f"{given.shape} and dtype {given.dtype}: {e}") from e
-        check_outputs(self.path, self.output_names, outputs, expected)
-        return outputs
+
+    def _run_in_batches(self, inputs: np.ndarray, b: int) -> list[np.ndarray]:
+        """``inputs`` padded with zeros to a multiple of ``b``, run ``b`` at a time, and the
+        outputs of the real items joined; every output must lead with the batch axis."""
+        n = len(inputs)
+        pad = -n % b if n else b  # an empty batch too is run at the one shape
+        padded = np.concatenate([inputs, np.zeros((pad, *inputs.shape[1:]), inputs.dtype)])
+        parts = [self._run(padded[i:i + b]) for i in range(0, len(padded), b)]
+        for out, name in zip(parts[0], self.output_names, strict=True):
+            if out.ndim == 0 or len(out) != b:
+                raise InferenceError(f"{self.path}: output {name} of shape {out.shape} does "
+                                     f"not lead with the batch axis ({b}): it cannot be run "
+                                     "in fixed batches")
+        return [np.concatenate([p[k] for p in parts])[:n] for k in range(len(parts[0]))]
 
     def __repr__(self) -> str:
         return (f"OnnxModel({str(self.path)!r}, input {self.input_name} {self.input_shape} "

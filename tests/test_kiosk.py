@@ -55,7 +55,28 @@ def test_info_reports_the_providers_a_reader_uses_and_no_jit():
     report = json.loads(run.stdout)
     used = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
             if p in onnxruntime.get_available_providers()]  # CPU alone on a host without CUDA
+    small = "fp32" if len(used) == 2 else "int8"  # auto precision is FP32 on a GPU
     assert report["in_use"] == {"detector_fp32.onnx": used, "plate_check_fp32.onnx": used,
-                                "chars_int8.onnx": used, "plate_ocr_int8.onnx": used}
+                                f"chars_{small}.onnx": used, f"plate_ocr_{small}.onnx": used}
     assert report["jit"] is None
     assert all(m["sha256"] for m in report["models"].values())
+
+
+def test_info_without_package_metadata(monkeypatch):
+    # onnxruntime-gpu (and NVIDIA's Jetson build) install no "onnxruntime" distribution, and a
+    # source checkout on PYTHONPATH has no "edge-alpr" one: info still reports the versions.
+    import importlib.metadata
+
+    from typer.testing import CliRunner
+
+    from edge_alpr.cli import app
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    run = CliRunner().invoke(app, ["info", "--json"])
+    assert run.exit_code == 0, run.output
+    report = json.loads(run.output)
+    assert report["packages"]["onnxruntime"] == onnxruntime.__version__
+    assert report["edge_alpr"] == "not installed (source checkout)"

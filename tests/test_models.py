@@ -101,6 +101,13 @@ def test_choose_precision(bundle, role, asked, dot_product, expected):
     assert choose_precision(role, asked, dot_product) == expected
 
 
+@pytest.mark.parametrize("role", models.ROLES)
+@pytest.mark.parametrize("dot_product", [False, True])
+def test_auto_is_fp32_on_an_accelerator_and_asked_precisions_stay(bundle, role, dot_product):
+    assert choose_precision(role, AUTO, dot_product, accelerator=True) == FP32
+    assert choose_precision(role, INT8, dot_product, accelerator=True) == INT8
+
+
 def test_every_role_has_an_auto_precision_and_ships():
     assert set(AUTO_PRECISION) == set(models.ROLES)
     assert all(models.shipped_precisions(role) for role in models.ROLES)

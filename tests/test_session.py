@@ -9,8 +9,23 @@ import onnxruntime
 import pytest
 from onnx import TensorProto, helper
 
+from edge_alpr.bench import sample_frames
+from edge_alpr.detector import Detector
 from edge_alpr.errors import InferenceError, ModelLoadError
-from edge_alpr.session import PROVIDERS, TRT_CACHE_ENV, OnnxModel, resolve_providers
+from edge_alpr.image import read_gray
+from edge_alpr.models import CHARS, DETECTOR, FP32, PLATE_OCR, VERIFIER, bundled_model
+from edge_alpr.pipeline import PlateReader
+from edge_alpr.plate_ocr import PlateOCR
+from edge_alpr.recognizer import Recognizer
+from edge_alpr.session import (
+    ACCELERATOR_BATCH,
+    PROVIDERS,
+    TRT_CACHE_ENV,
+    OnnxModel,
+    accelerator_asked,
+    resolve_providers,
+)
+from edge_alpr.verifier import PlateVerifier
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -209,3 +224,63 @@ def test_tensorrt_engine_cache_from_the_environment(add_model, monkeypatch, cach
         warnings.simplefilter("ignore")
         OnnxModel(add_model, providers=names)
     assert _RecordingSession.asked == expected
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 9])
+def test_fixed_batch_pads_and_splits_with_the_same_results(add_model, n, monkeypatch):
+    m = OnnxModel(add_model, threads=1, fixed_batch=4)
+    shapes = []
+    run = m._session.run
+    monkeypatch.setattr(m._session, "run", lambda out, feed: shapes.append(feed["x"].shape)
+                        or run(out, feed))
+    x = np.arange(3 * n, dtype=np.float32).reshape(n, 3)
+    y, z = m.run(x, expected=[(n, 3)])
+    np.testing.assert_array_equal(y, x + 1)
+    np.testing.assert_array_equal(z, x)
+    assert shapes == [(4, 3)] * max(1, -(-n // 4))  # one shape, whatever the batch
+
+
+def test_fixed_batch_only_on_an_accelerator_and_a_dynamic_batch(add_model, monkeypatch):
+    assert OnnxModel(add_model).fixed_batch is None  # the CPU runs each batch as it comes
+
+    class OnCuda(onnxruntime.InferenceSession):  # a session that says it runs on CUDA
+        def __init__(self, path, options, providers):
+            super().__init__(path, options, providers=[CPU])
+
+        def get_providers(self):
+            return [CUDA, CPU]
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: [CUDA, CPU])
+    monkeypatch.setattr(onnxruntime, "InferenceSession", OnCuda)
+    assert OnnxModel(add_model, providers=("cuda",)).fixed_batch == ACCELERATOR_BATCH
+    detector = bundled_model(DETECTOR, FP32).path  # batch fixed at 1 by the export
+    assert OnnxModel(detector, providers=("cuda",)).fixed_batch is None
+
+
+def test_reader_in_fixed_batches_reads_as_it_does_on_the_cpu():
+    plain = PlateReader(threads=1)
+    models = {role: OnnxModel(m.path, threads=1, fixed_batch=ACCELERATOR_BATCH)
+              for role, m in plain.models.items()}
+    fixed = PlateReader(threads=1, detector=Detector(models[DETECTOR]),
+                        plate_check=PlateVerifier(models[VERIFIER]),
+                        recognizer=Recognizer(models[CHARS]), plate_ocr=PlateOCR(models[PLATE_OCR]))
+    assert [m.fixed_batch for m in fixed.models.values()] == [None, 8, 8, 8]
+    for path in sample_frames():
+        image = read_gray(path)
+        want, got = plain.read(image), fixed.read(image)
+        assert [p.text for p in got] == [p.text for p in want] and want
+        for g, w in zip(got, want, strict=True):
+            assert g.box == w.box
+            assert g.confidence == pytest.approx(w.confidence, abs=1e-5)
+
+
+@pytest.mark.parametrize("names, available, expected", [
+    (("cuda",), [CUDA, CPU], True),
+    (("tensorrt", "cuda"), [CUDA, CPU], True),  # TensorRT missing: CUDA runs first
+    (("cpu", "cuda"), [CUDA, CPU], False),  # asked for the CPU first
+    (("cuda",), [CPU], False),  # this onnxruntime has no CUDA
+    ("cpu", [CUDA, CPU], False),
+])
+def test_accelerator_asked(names, available, expected, monkeypatch):
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: available)
+    assert accelerator_asked(names) is expected
