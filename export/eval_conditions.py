@@ -1,6 +1,7 @@
 """The readers under camera conditions: recall, exact reads and characters per condition.
 
     python -m export.eval_conditions [--reader segments --reader whole ...] [--out out/conditions]
+        [--misses out/condition_misses]
 
 (every reader of :data:`edge_alpr.pipeline.READERS` by default).
 
@@ -16,7 +17,8 @@ Two data sets, each under every condition of :data:`export.conditions.SUITE`:
 
 A reader is chosen by name; a name the installed :class:`PlateReader` does not know is
 reported as unavailable. Writes ``conditions.md`` (tables) and ``conditions.json`` (figures,
-parameters and every miss) to ``--out`` and prints the tables.
+parameters and every miss) to ``--out`` and prints the tables; ``--misses`` draws the misses
+(:func:`miss_sheets`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from .conditions import SUITE, Condition, degrade_image
 from .data import DATA_DIR, split
 from .data import photos as all_photos
 from .gate_data import CHECKED_VAL, GATE_DIR, gate_split
+from .gate_sheet import write_sheets
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,37 @@ def condition_sheet(conditions: Sequence[Condition], photos: Sequence[Photo],
                                          value=255) for r in rows])
 
 
+def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[LabelledCrop],
+                out: Path) -> list[Path]:
+    """Every miss of every reader under every condition, as the reader got it, labelled with
+    the truth and the read, in sheets under ``out/<reader>/<condition>/``: a gate crop clean
+    and degraded side by side; a photo's plate with 30% context cut from the degraded frame."""
+    by_crop = {c.name: c for c in crops}
+    by_photo = {p.name: p for p in photos}
+    conditions = {c.name: c for c in report.conditions}
+    paths: list[Path] = []
+    for row in report.rows:
+        cond = conditions[row.condition]
+        items: list[tuple[np.ndarray, list[str]]] = []
+        for m in row.photos.misses if row.photos else ():
+            p = by_photo[m.image]
+            frame = degrade_image(cond, to_gray(read_image(p.path), p.path),
+                                  [pl.box for pl in p.plates], p.name, photo=True)
+            box = next(pl.box for pl in p.plates if pl.text == m.truth)
+            items.append((box.pad(0.3).crop(frame), [f"{m.image} {m.layout}",
+                                                     f"{m.truth} read {m.read or '-'}"]))
+        for m in row.gate.misses if row.gate else ():
+            c = by_crop[m.image]
+            h, w = c.image.shape[:2]
+            seen = degrade_image(cond, c.image, [Box(0, 0, w, h)], c.name, photo=False)
+            gap = np.full((h, max(2, w // 20)), 255, np.uint8)
+            items.append((np.hstack([c.image, gap, seen]), [f"{m.image} {m.layout}",
+                                                            f"{m.truth} read {m.read or '-'}"]))
+        if items:
+            paths += write_sheets(items, out / row.reader / row.condition)
+    return paths
+
+
 def _cell(n: int, total: int) -> str:
     return f"{n}/{total} ({n / total:.0%})" if total else "-"
 
@@ -328,6 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sheet", type=Path,
                     help="draw the first photos' plates and gate crops under each condition "
                     "into this PNG (real data: never commit it)")
+    ap.add_argument("--misses", type=Path,
+                    help="draw every miss per reader and condition into sheets under this "
+                    "folder (real data: never commit them)")
     args = ap.parse_args(argv)
     conditions = chosen_conditions(args.conditions)
     photos, crops, info = validation_data(not args.no_gate, not args.no_photos, args.limit)
@@ -345,6 +382,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.sheet.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(args.sheet), condition_sheet(conditions, photos[:3], crops[:6]))
         print(f"wrote {args.sheet}")
+    if args.misses:
+        sheets = miss_sheets(report, photos, crops, args.misses)
+        print(f"wrote {len(sheets)} sheets of misses under {args.misses}")
     if "gate" in info and info["gate"]["labels_unchecked_ocr"]:
         print(f"gate crops: {info['gate']['labels_unchecked_ocr']} of {info['gate']['crops']} "
               "labels are the OCR's, not checked by eye: those figures are no accuracy yet")

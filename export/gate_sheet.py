@@ -40,12 +40,15 @@ def _tile(image: np.ndarray, lines: Sequence[str]) -> np.ndarray:
     return np.asarray(pil)
 
 
-def write_sheets(items: Sequence[tuple[Path, Sequence[str]]], out: Path) -> list[Path]:
-    """PNG sheets of ``items`` (crop path, text lines), PER_SHEET tiles each."""
+def write_sheets(items: Sequence[tuple[Path | np.ndarray, Sequence[str]]], out: Path
+                 ) -> list[Path]:
+    """PNG sheets of ``items`` (a crop's path or gray pixels, text lines), PER_SHEET tiles
+    each."""
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for s in range(0, len(items), PER_SHEET):
-        tiles = [_tile(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), lines)
+        tiles = [_tile(p if isinstance(p, np.ndarray) else
+                       cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), lines)
                  for p, lines in items[s:s + PER_SHEET]]
         tiles += [np.full((TILE_H, TILE_W), 200, np.uint8)] * (-len(tiles) % COLS)
         rows = [np.hstack(tiles[r:r + COLS]) for r in range(0, len(tiles), COLS)]

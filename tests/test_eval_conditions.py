@@ -6,6 +6,7 @@ plate."""
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -19,12 +20,14 @@ from export.eval_conditions import (
     condition_sheet,
     main,
     markdown,
+    miss_sheets,
     open_reader,
     read_crop,
     run_suite,
     to_json,
 )
 from export.gate_data import GATE_DIR
+from export.gate_sheet import COLS, TILE_H, TILE_W
 from export.synth.crop import render_plate_crop
 from export.synth.plate import SCHEMES
 
@@ -129,6 +132,24 @@ def test_the_sheet_shows_each_condition_as_a_row_of_the_degraded_plates():
     # Smeared along x, every row of the sheet's tiles loses its detail.
     assert np.abs(np.diff(smeared[:, 200:].astype(int), axis=1)).mean() < 0.5 * np.abs(
         np.diff(clean[:, 200:].astype(int), axis=1)).mean()
+
+
+def test_miss_sheets_hold_one_tile_per_miss_and_nothing_else(report, tmp_path):
+    paths = miss_sheets(report, [_sample_photo()], _rendered_crops(), tmp_path)
+    with_misses = {(r.reader, r.condition): len(r.photos.misses) + len(r.gate.misses)
+                   for r in report.rows if r.photos.misses or r.gate.misses}
+    assert {(p.parent.parent.name, p.parent.name) for p in paths} == set(with_misses)
+    for (reader, condition), n in with_misses.items():
+        sheets = sorted((tmp_path / reader / condition).glob("*.png"))
+        tiles = 0
+        for sheet in sheets:
+            image = cv2.imread(str(sheet), cv2.IMREAD_GRAYSCALE)
+            cells = [image[y:y + TILE_H, x:x + TILE_W] for y in range(0, image.shape[0], TILE_H)
+                     for x in range(0, image.shape[1], TILE_W)]
+            assert image.shape[1] == COLS * TILE_W
+            tiles += sum(not (c == 200).all() for c in cells)  # 200: the filler of a last row
+        assert tiles == n, (reader, condition)
+    assert ("both", "smeared") in with_misses  # the smeared plates are among them
 
 
 @pytest.mark.data
