@@ -122,10 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{a.same_texts}/{a.frames} | {a.box_px:.2g} | {a.confidence:.2g} |")
     print()
     for f, *per in zip(imgs, *reads.values(), strict=True):
-        texts = {" ".join(sorted(p.text for p in r)) or "-" for r in per}
-        print(f"{f.name}: " + ("; ".join(f"{n} {' '.join(sorted(p.text for p in r)) or '-'}"
-                                         for n, r in zip(names, per, strict=True))
-                               if len(texts) > 1 else f"all {texts.pop()}"))
+        shown = [" ".join(sorted(p.text for p in r)) or "-" for r in per]
+        print(f"{f.name}: " + (f"all {shown[0]}" if len(set(shown)) == 1 else
+                               "; ".join(f"{n} {t}" for n, t in zip(names, shown, strict=True))))
     return 0
 
 

@@ -164,6 +164,8 @@ class OnnxModel:
         self.path = Path(path)
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+        if fixed_batch is not None and fixed_batch < 1:
+            raise ValueError(f"fixed_batch must be a positive int or None, got {fixed_batch!r}")
         wanted = resolve_providers(providers, onnxruntime.get_available_providers())
         if not self.path.is_file():
             raise ModelLoadError(self.path, "no such model file")
@@ -188,8 +190,6 @@ class OnnxModel:
         if idle:  # onnxruntime falls back silently when a provider fails to start
             log.warning("%s: execution provider(s) %s did not start; running on %s",
                         self.path, ", ".join(idle), ", ".join(self.providers))
-        if fixed_batch is not None and fixed_batch < 1:
-            raise ValueError(f"fixed_batch must be a positive int or None, got {fixed_batch!r}")
         inputs = self._session.get_inputs()
         if len(inputs) != 1:
             raise ModelLoadError(self.path, f"expected one input, found {len(inputs)}: "
@@ -198,10 +198,10 @@ class OnnxModel:
             raise ModelLoadError(self.path, f"unsupported input type {inputs[0].type}")
         self.input_name: str = inputs[0].name
         self.input_shape: tuple[Dim, ...] = tuple(inputs[0].shape)
-        dynamic = bool(self.input_shape) and not isinstance(self.input_shape[0], int)
-        on_accelerator = self.providers[0] != _CPU
-        self.fixed_batch: int | None = (fixed_batch or (ACCELERATOR_BATCH if on_accelerator
-                                                        else None)) if dynamic else None
+        self.fixed_batch: int | None = None  # a fixed batch axis needs none
+        if self.input_shape and not isinstance(self.input_shape[0], int):
+            on_accelerator = self.providers[0] != _CPU
+            self.fixed_batch = fixed_batch or (ACCELERATOR_BATCH if on_accelerator else None)
         self.input_dtype: np.dtype = _DTYPES[inputs[0].type]
         self.output_names: tuple[str, ...] = tuple(o.name for o in self._session.get_outputs())
         self.metadata: dict[str, str] = dict(

@@ -242,6 +242,10 @@ def condition_sheet(conditions: Sequence[Condition], photos: Sequence[Photo],
                                          value=255) for r in rows])
 
 
+def _miss_lines(m: Miss) -> list[str]:
+    return [f"{m.image} {m.layout}", f"{m.truth} read {m.read or '-'}"]
+
+
 def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[LabelledCrop],
                 out: Path) -> list[Path]:
     """Every miss of every reader under every condition, as the reader got it, labelled with
@@ -253,21 +257,21 @@ def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[Labelle
     paths: list[Path] = []
     for row in report.rows:
         cond = conditions[row.condition]
+        frames: dict[str, np.ndarray] = {}  # each photo degraded once, however many misses
         items: list[tuple[np.ndarray, list[str]]] = []
         for m in row.photos.misses if row.photos else ():
             p = by_photo[m.image]
-            frame = degrade_image(cond, to_gray(read_image(p.path), p.path),
-                                  [pl.box for pl in p.plates], p.name, photo=True)
+            if p.name not in frames:
+                frames[p.name] = degrade_image(cond, to_gray(read_image(p.path), p.path),
+                                               [pl.box for pl in p.plates], p.name, photo=True)
             box = next(pl.box for pl in p.plates if pl.text == m.truth)
-            items.append((box.pad(0.3).crop(frame), [f"{m.image} {m.layout}",
-                                                     f"{m.truth} read {m.read or '-'}"]))
+            items.append((box.pad(0.3).crop(frames[p.name]), _miss_lines(m)))
         for m in row.gate.misses if row.gate else ():
             c = by_crop[m.image]
             h, w = c.image.shape[:2]
             seen = degrade_image(cond, c.image, [Box(0, 0, w, h)], c.name, photo=False)
             gap = np.full((h, max(2, w // 20)), 255, np.uint8)
-            items.append((np.hstack([c.image, gap, seen]), [f"{m.image} {m.layout}",
-                                                            f"{m.truth} read {m.read or '-'}"]))
+            items.append((np.hstack([c.image, gap, seen]), _miss_lines(m)))
         if items:
             paths += write_sheets(items, out / row.reader / row.condition)
     return paths
