@@ -111,10 +111,12 @@ def _with_options(providers: list[str]) -> list[str | tuple[str, dict[str, str]]
             if p == trt and cache else p for p in providers]
 
 
-def resolve_providers(names: str | Sequence[str], available: Sequence[str]) -> list[str]:
+def resolve_providers(names: str | Sequence[str], available: Sequence[str],
+                      warn: bool = True) -> list[str]:
     """onnxruntime provider names for ``names``, in the order asked, with CPU as the fall-back.
 
-    Providers this onnxruntime build does not have (``available``) are dropped with a warning.
+    Providers this onnxruntime build does not have (``available``) are dropped, with a warning
+    when ``warn``.
     """
     names = [names] if isinstance(names, str) else list(names)
     unknown = [n for n in names if n.lower() not in PROVIDERS]
@@ -125,8 +127,9 @@ def resolve_providers(names: str | Sequence[str], available: Sequence[str]) -> l
     for name in names:
         provider = PROVIDERS[name.lower()]
         if provider not in available:
-            log.warning("execution provider %r (%s) is not available in this onnxruntime "
-                        "(it has %s); dropped", name, provider, ", ".join(available))
+            if warn:
+                log.warning("execution provider %r (%s) is not available in this onnxruntime "
+                            "(it has %s); dropped", name, provider, ", ".join(available))
         elif provider not in out:
             out.append(provider)
     if _CPU not in out:
@@ -136,12 +139,8 @@ def resolve_providers(names: str | Sequence[str], available: Sequence[str]) -> l
 
 def accelerator_asked(names: str | Sequence[str]) -> bool:
     """Whether ``names`` put a provider other than the CPU first among those this onnxruntime
-    has (what :func:`resolve_providers` will run first), without its warnings."""
-    names = [names] if isinstance(names, str) else list(names)
-    available = onnxruntime.get_available_providers()
-    usable = [PROVIDERS[n.lower()] for n in names
-              if n.lower() in PROVIDERS and PROVIDERS[n.lower()] in available]
-    return bool(usable) and usable[0] != _CPU
+    has: what the sessions will run first (the models warn of the dropped ones when loaded)."""
+    return resolve_providers(names, onnxruntime.get_available_providers(), warn=False)[0] != _CPU
 
 
 class OnnxModel:

@@ -338,8 +338,8 @@ def validation_data(gate: bool = True, photos: bool = True, limit: int | None = 
 
 
 def add_suite_arguments(ap: argparse.ArgumentParser, default_readers: str) -> None:
-    """``--reader`` (into ``readers``) and ``--condition`` (into ``conditions``), repeatable;
-    :func:`chosen_conditions` turns the latter into the suite's conditions."""
+    """``--reader`` (into ``readers``) and ``--condition`` (into ``conditions``), repeatable,
+    and ``--threads``; :func:`chosen_conditions` turns the conditions into the suite's."""
     ap.add_argument("--reader", action="append", dest="readers",
                     help=f"reader name, repeatable: {', '.join(READERS)} "
                     f"(default: {default_readers})")
