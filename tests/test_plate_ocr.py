@@ -29,7 +29,14 @@ from edge_alpr.pipeline import (
     combine,
 )
 from edge_alpr.plate import Candidate, decode_slots
-from edge_alpr.plate_ocr import SECOND_LOOKS, PlateOCR, plate_input, recut
+from edge_alpr.plate_ocr import (
+    DEBLUR_LENGTHS,
+    DEBLUR_TRUSTED,
+    SECOND_LOOKS,
+    PlateOCR,
+    plate_input,
+    recut,
+)
 from edge_alpr.segment import segment
 from edge_alpr.session import OnnxModel
 
@@ -109,7 +116,7 @@ def test_both_takes_a_sure_whole_reading_without_segmenting(sure_ocr):
 
 def test_an_unsure_reading_gets_a_second_look_in_one_more_call(tmp_path):
     unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
-                                threads=1))
+                                threads=1), deblur_lengths=())
     calls = []
     run = unsure.model.run
     unsure.model.run = lambda x, expected=(): calls.append(len(x)) or run(x, expected)
@@ -117,6 +124,63 @@ def test_an_unsure_reading_gets_a_second_look_in_one_more_call(tmp_path):
     # Both plates are unsure: their recuts go in one batch after the first look's.
     assert calls == [2, 2 * len(SECOND_LOOKS)]
     assert [p.text for p in plates] == ["1234УБА"] * 2
+
+
+def _two_plates_one_smeared() -> tuple[np.ndarray, list[Box]]:
+    """A grey frame with the same rendered plate twice: sharp on the left, smeared by 9 px of
+    horizontal motion blur on the right."""
+    from export.conditions import motion_blur
+    from export.synth.plate import render_plate
+
+    plate = render_plate(np.random.default_rng(0), text="4253УБГ", layout=ONE_ROW).image
+    plate = cv2.resize(cv2.cvtColor(plate, cv2.COLOR_BGR2GRAY), (150, 32),
+                       interpolation=cv2.INTER_AREA)
+    frame = np.full((200, 500), 90, np.uint8)
+    frame[80:112, 50:200] = plate
+    frame[80:112, 300:450] = motion_blur(plate, 9)
+    return frame, [Box(50, 80, 200, 112), Box(300, 80, 450, 112)]
+
+
+def test_a_smeared_plate_still_unsure_gets_a_deblur_look_in_one_more_call(tmp_path):
+    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
+                                threads=1))
+    calls = []
+    run = unsure.model.run
+    unsure.model.run = lambda x, expected=(): calls.append(x.copy()) or run(x, expected)
+    frame, boxes = _two_plates_one_smeared()
+    texts = unsure(frame, boxes)
+    # First look, second look of both, then the smeared plate alone, once per deblur length.
+    assert [len(x) for x in calls] == [2, 2 * len(SECOND_LOOKS), len(DEBLUR_LENGTHS)]
+    first_of_smeared = calls[0][1].astype(np.float32)
+    deblurred = calls[2].astype(np.float32)
+    # Deconvolved: more contrast along the rows than the smeared input had.
+    assert all(np.abs(np.diff(d, axis=1)).mean() > np.abs(np.diff(first_of_smeared, axis=1)).mean()
+               for d in deblurred)
+    # A deblurred reading below DEBLUR_TRUSTED does not replace the plate's.
+    assert [t.text for t in texts] == ["1234УБА"] * 2
+
+
+def _spelled(text: str, p: float):
+    probs = np.full((len(text), len(CLASSES)), (1 - p) / (len(CLASSES) - 1), np.float32)
+    probs[np.arange(len(text)), [CLASSES.index(c) for c in text]] = p
+    return decode_slots(probs, CLASSES)
+
+
+@pytest.mark.parametrize("deblurred_p, replaced", [(0.999, True), (0.9, False)])
+def test_a_deblurred_reading_replaces_the_plates_only_when_trusted_and_surer(
+        tmp_path, deblurred_p, replaced):
+    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.6),
+                                threads=1))
+    deblurred = _spelled("5678УБА", deblurred_p)
+    # The case under test: surer than the plate's reading (0.26) either way, trusted or not.
+    assert deblurred.confidence > 0.5 and (deblurred.confidence >= DEBLUR_TRUSTED) == replaced
+    looked = []
+    unsure.deblur_look = lambda gray, boxes: looked.append(boxes) or [deblurred] * len(boxes)
+    frame, boxes = _two_plates_one_smeared()
+    texts = unsure(frame, boxes)
+    assert looked == [[boxes[1]]]  # the sharp plate is not looked at again
+    assert texts[0].text == "1234УБА"
+    assert texts[1].text == ("5678УБА" if replaced else "1234УБА")
 
 
 def test_recut_shifts_and_grows_by_fractions_of_the_box():
