@@ -5,7 +5,7 @@ No segmentation: the crop is cut around the detector's box with the model's marg
 to its input, whatever the layout (two-row plates fill the input as one-row ones do). Classes,
 input size and margin are read from the model's metadata. A plate read unsurely gets a second
 look: the slot probabilities averaged over the box cut a few ways (:data:`SECOND_LOOKS`); one
-still unsure whose crop is smeared along its rows gets a deblur look (:data:`DEBLUR_LENGTHS`).
+still unsure whose crop is smeared along its rows gets a deblur look (:data:`BLURRED_ABOVE`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .deblur import deblur_horizontal, horizontal_blur
+from .deblur import blur_length, deblur_horizontal, horizontal_blur
 from .errors import ModelLoadError
 from .geometry import Box
 from .grammar import PATTERN
@@ -36,12 +36,11 @@ SECOND_LOOKS: tuple[tuple[float, float, float], ...] = (
     (0.0, 0.04, 0.0), (0.0, -0.04, 0.0))
 # The deblur look: a plate still unsure after the second look whose crop is blurred along its
 # rows (:func:`edge_alpr.deblur.horizontal_blur` above BLURRED_ABOVE) is read again from its
-# surroundings deconvolved for horizontal motion blur of each of DEBLUR_LENGTHS (px). The
-# surest of those readings replaces the plate's if it is surer and at least DEBLUR_TRUSTED
-# sure: a deconvolution that rings can read surely and wrongly, and 0.8 kept the gains on the
-# gate training crops with the fewest losses elsewhere (model card, "Deblur look").
+# surroundings deconvolved for horizontal motion blur of the length the crop shows
+# (:func:`edge_alpr.deblur.blur_length`). That reading replaces the plate's if it is surer and
+# at least DEBLUR_TRUSTED sure: a deconvolution that rings can read surely and wrongly (model
+# card, "Deblur look").
 BLURRED_ABOVE = 0.3
-DEBLUR_LENGTHS: tuple[int, ...] = (5, 9, 15)
 DEBLUR_TRUSTED = 0.8
 # Context (fraction of the box per side, beyond the model's margin) deconvolved with the box.
 _DEBLUR_CONTEXT = 0.1
@@ -72,17 +71,16 @@ def plate_input(gray: np.ndarray, box: Box, input_hw: tuple[int, int], margin: f
 class PlateOCR:
     """Plate texts for boxes of a grayscale frame, all plates in one batched call, and the
     unsure ones (below ``sure``) in one more for their second look (``second_looks``: the
-    recuts, see :data:`SECOND_LOOKS`; empty for none), and the blurred ones still unsure in
-    one more for their deblur look (``deblur_lengths``, see :data:`DEBLUR_LENGTHS`; empty for
-    none)."""
+    recuts, see :data:`SECOND_LOOKS`; empty for none), and the smeared ones still unsure in
+    one more for their deblur look (``deblur``, see :data:`BLURRED_ABOVE`)."""
 
     def __init__(self, model: OnnxModel, sure: float = WHOLE_SURE,
                  second_looks: Sequence[tuple[float, float, float]] = SECOND_LOOKS,
-                 deblur_lengths: Sequence[int] = DEBLUR_LENGTHS) -> None:
+                 deblur: bool = True) -> None:
         self.model = model
         self.sure = sure
         self.second_looks = tuple(second_looks)
-        self.deblur_lengths = tuple(deblur_lengths)
+        self.deblur = deblur
         self.classes: str = model.meta("classes", str)
         self.input_hw: tuple[int, int] = (model.meta("input_height", int),
                                           model.meta("input_width", int))
@@ -113,9 +111,9 @@ class PlateOCR:
             looks = self.second_look(gray, [boxes[i] for i in unsure], probs[unsure])
             for i, text in zip(unsure, looks, strict=True):
                 texts[i] = text
-        blurred = [i for i in unsure if not is_sure(texts[i], self.sure)
+        blurred = [i for i in unsure if self.deblur and not is_sure(texts[i], self.sure)
                    and horizontal_blur(boxes[i].crop(gray)) > BLURRED_ABOVE]
-        if blurred and self.deblur_lengths:
+        if blurred:
             looks = self.deblur_look(gray, [boxes[i] for i in blurred])
             for i, text in zip(blurred, looks, strict=True):
                 if text.confidence >= DEBLUR_TRUSTED and _sureness(text) > _sureness(texts[i]):
@@ -134,18 +132,14 @@ class PlateOCR:
 
     def deblur_look(self, gray: np.ndarray, boxes: Sequence[Box]) -> list[PlateText]:
         """Each box read from its surroundings in ``gray`` deconvolved for horizontal motion
-        blur of each of :attr:`deblur_lengths`: the surest of those readings."""
+        blur of the length its crop shows."""
         h, w = gray.shape[:2]
         inputs = []
         for box in boxes:
             x0, y0, x1, y1 = box.pad(self.margin + _DEBLUR_CONTEXT).clamp(w, h).to_int()
-            around, local = gray[y0:y1, x0:x1], box.shift(-x0, -y0)
-            inputs += [self.inputs(deblur_horizontal(around, n), [local])[0]
-                       for n in self.deblur_lengths]
-        probs = self.probabilities(np.stack(inputs)).reshape(
-            len(boxes), len(self.deblur_lengths), len(PATTERN), len(self.classes))
-        return [max((decode_slots(p, self.classes) for p in per_box), key=_sureness)
-                for per_box in probs]
+            around = deblur_horizontal(gray[y0:y1, x0:x1], blur_length(box.crop(gray)))
+            inputs.append(self.inputs(around, [box.shift(-x0, -y0)])[0])
+        return [decode_slots(p, self.classes) for p in self.probabilities(np.stack(inputs))]
 
 
 def _sureness(text: PlateText) -> tuple[bool, float]:

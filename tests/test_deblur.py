@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edge_alpr.annotations import ONE_ROW
-from edge_alpr.deblur import deblur_horizontal, horizontal_blur
+from edge_alpr.deblur import blur_length, deblur_horizontal, horizontal_blur
 from edge_alpr.plate_ocr import BLURRED_ABOVE
 from export.conditions import defocus, motion_blur
 from export.synth.plate import render_plate
@@ -51,10 +51,21 @@ def test_horizontal_blur_of_a_flat_crop_is_total():
     assert horizontal_blur(np.full((20, 60), 128, np.uint8)) == 1.0
 
 
-@pytest.mark.parametrize("length", [0, 4, -3])
-def test_deblur_needs_an_odd_positive_length(plate, length):
-    with pytest.raises(ValueError, match="odd"):
+@pytest.mark.parametrize("length", [0, -3])
+def test_deblur_needs_a_positive_length(plate, length):
+    with pytest.raises(ValueError, match="at least 1"):
         deblur_horizontal(plate, length)
+
+
+@pytest.mark.parametrize("length", [4, 5, 7, 9, 12, 15, 21])
+def test_blur_length_finds_the_length_of_horizontal_motion_blur(plate, length):
+    assert abs(blur_length(motion_blur(plate, length)) - length) <= 1
+
+
+def test_blur_length_stays_within_half_a_narrow_crop(plate):
+    narrow = motion_blur(plate, 9)[:, :30]
+    assert 3 <= blur_length(narrow) <= 14
+    assert blur_length(narrow[:, :6]) == 3  # too narrow to tell: the shortest
 
 
 def test_deblur_of_length_one_changes_nothing(plate):
