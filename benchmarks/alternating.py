@@ -31,6 +31,27 @@ def frames() -> list[Frame]:
     return out
 
 
+def degraded(frames: Sequence[Frame], condition_name: str) -> list[Frame]:
+    """``frames`` under the condition suite's ``condition_name`` as it falls on a photo frame
+    (:mod:`export.conditions`), with each frame's annotated plates (the sample's JSON, the
+    photos' annotations) where a condition needs them."""
+    import json
+
+    from edge_alpr.geometry import Box
+    from export.conditions import SUITE, degrade_image
+    from export.data import photos
+
+    condition = {c.name: c for c in SUITE}[condition_name]
+    plates = ({p.name: [pl.box for pl in p.plates] for p in photos()}
+              if any(not f.sample for f in frames) else {})
+    for path in sample_frames():
+        plates[path.name] = [Box(*t["box"]) for t in
+                             json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))]
+    return [Frame(f"{condition_name}-{f.name}",
+                  degrade_image(condition, f.image, plates[f.name], f.name, photo=True), f.sample)
+            for f in frames]
+
+
 def texts(reader: PlateReader, image: np.ndarray) -> tuple[str, ...]:
     return tuple(sorted(p.text for p in reader.read(image)))
 

@@ -2,9 +2,12 @@
 latency, alternating frame by frame in one process (as ``benchmarks.compare`` does), and the
 plates each reads.
 
-    python -m benchmarks.readers [--rounds 6] [--threads 2]
+    python -m benchmarks.readers [--rounds 6] [--threads 2] [--condition NAME] [--without-deblur]
 
-Frames: the bundled sample frames, plus the validation photos when ../shared/data is there.
+Frames: the bundled sample frames, plus the validation photos when ../shared/data is there;
+``--condition`` degrades them with one of the condition suite's conditions (``export.conditions``,
+as on a photo frame), ``--without-deblur`` adds ``both`` without its deblur look (``PlateOCR``'s
+``deblur=False``) to see what the look costs.
 Prints a markdown table: p50/p95 per frame, the median of each stage, and each reader's p50 as
 a ratio of the segmentation reader's (the default before the whole-plate recognizer).
 """
@@ -17,25 +20,41 @@ import os
 import numpy as np
 
 from edge_alpr.bench import STAGES, TOTAL
-from edge_alpr.pipeline import READERS, SEGMENTS, PlateReader
+from edge_alpr.pipeline import BOTH, READERS, SEGMENTS, PlateReader
+from edge_alpr.plate_ocr import PlateOCR
 
-from .alternating import alternate, frames, texts
+from .alternating import alternate, degraded, frames, texts
+
+NO_DEBLUR = "both, no deblur look"
+
+
+def _condition_names() -> list[str]:
+    from export.conditions import SUITE
+
+    return [c.name for c in SUITE]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--condition", choices=_condition_names(), help="degrade the frames so")
+    ap.add_argument("--without-deblur", action="store_true",
+                    help=f"add '{NO_DEBLUR}' beside the readers")
     args = ap.parse_args()
-    imgs = frames()
+    imgs = degraded(frames(), args.condition) if args.condition else frames()
     readers = {name: PlateReader(threads=args.threads, reader=name) for name in READERS}
+    if args.without_deblur:  # the same model session, read without the look
+        plain = PlateOCR(readers[BOTH].plate_ocr.model, deblur=False)
+        readers[NO_DEBLUR] = PlateReader(threads=args.threads, reader=BOTH, plate_ocr=plain)
     for reader in readers.values():  # warm up: first-call allocations
         for f in imgs:
             reader.read(f.image)
     loads = [os.getloadavg()[0]]
     ms = alternate(readers, imgs, args.rounds, loads)
     base = float(np.median(ms[SEGMENTS][TOTAL]))
-    print(f"{len(imgs)} frames × {args.rounds} rounds, threads {args.threads}, "
+    print(f"{len(imgs)} frames{f' under {args.condition}' if args.condition else ''} × "
+          f"{args.rounds} rounds, threads {args.threads}, "
           f"load {min(loads):.1f}-{max(loads):.1f}\n")
     used = [s for s in STAGES if any(np.median(ms[n][s]) > 0 for n in readers)]
     print("| reader | p50 ms | p95 ms | vs segments | " + " | ".join(used) + " |")
