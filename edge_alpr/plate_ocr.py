@@ -112,7 +112,7 @@ class PlateOCR:
             for i, text in zip(unsure, looks, strict=True):
                 texts[i] = text
         blurred = [i for i in unsure if self.deblur and not is_sure(texts[i], self.sure)
-                   and horizontal_blur(boxes[i].crop(gray)) > BLURRED_ABOVE]
+                   and _smeared(gray, boxes[i])]
         if blurred:
             looks = self.deblur_look(gray, [boxes[i] for i in blurred])
             for i, text in zip(blurred, looks, strict=True):
@@ -140,6 +140,16 @@ class PlateOCR:
             around = deblur_horizontal(gray[y0:y1, x0:x1], blur_length(box.crop(gray)))
             inputs.append(self.inputs(around, [box.shift(-x0, -y0)])[0])
         return [decode_slots(p, self.classes) for p in self.probabilities(np.stack(inputs))]
+
+
+def _smeared(gray: np.ndarray, box: Box) -> bool:
+    """Whether the part of ``gray`` under ``box`` is blurred along its rows; a box that leaves
+    nothing of itself in the frame, or a sliver, is not."""
+    h, w = gray.shape[:2]
+    if box.x1 <= 0 or box.y1 <= 0 or box.x0 >= w or box.y0 >= h:
+        return False
+    crop = box.crop(gray)
+    return crop.shape[1] > 1 and horizontal_blur(crop) > BLURRED_ABOVE
 
 
 def _sureness(text: PlateText) -> tuple[bool, float]:

@@ -157,6 +157,16 @@ def test_a_smeared_plate_still_unsure_gets_a_deblur_look_in_one_more_call(tmp_pa
     assert [t.text for t in texts] == ["1234УБА"] * 2
 
 
+def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(tmp_path):
+    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
+                                threads=1))
+    frame, _ = _two_plates_one_smeared()
+    h, w = frame.shape
+    boxes = [Box(w + 10, h + 10, w + 90, h + 30), Box(-60, -10, 4, 12), Box(10, 10, 11, 40),
+             Box(w - 30, 80, w + 120, 112)]
+    assert [t.text for t in unsure(frame, boxes)] == ["1234УБА"] * len(boxes)
+
+
 def _spelled(text: str, p: float):
     probs = np.full((len(text), len(CLASSES)), (1 - p) / (len(CLASSES) - 1), np.float32)
     probs[np.arange(len(text)), [CLASSES.index(c) for c in text]] = p
