@@ -44,12 +44,17 @@ SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "scene.jpg"
 TRUTH = {p["text"]: p for p in json.loads(SAMPLE.with_suffix(".json").read_text())}
 
 
+def spelled_probs(text: str, sure: float) -> np.ndarray:
+    """(slots, classes): ``sure`` on each of ``text``'s characters, the rest spread evenly."""
+    probs = np.full((len(text), len(CLASSES)), (1 - sure) / (len(CLASSES) - 1), np.float32)
+    probs[np.arange(len(text)), [CLASSES.index(c) for c in text]] = sure
+    return probs
+
+
 def spelling_model(path: Path, text: str, sure: float, pattern: str = "DDDDLLL",
                    hw: tuple[int, int] = (48, 128)) -> Path:
     """A model that ignores its input and gives each slot ``sure`` on ``text``'s character."""
-    probs = np.full((1, len(text), len(CLASSES)), (1 - sure) / (len(CLASSES) - 1), np.float32)
-    for i, ch in enumerate(text):
-        probs[0, i, CLASSES.index(ch)] = sure
+    probs = spelled_probs(text, sure)[None]
     nodes = [
         helper.make_node("Cast", ["image"], ["f"], to=TensorProto.FLOAT),
         helper.make_node("ReduceMean", ["f"], ["m"], axes=[1, 2], keepdims=1),
@@ -167,18 +172,12 @@ def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(tmp_pat
     assert [t.text for t in unsure(frame, boxes)] == ["1234УБА"] * len(boxes)
 
 
-def _spelled(text: str, p: float):
-    probs = np.full((len(text), len(CLASSES)), (1 - p) / (len(CLASSES) - 1), np.float32)
-    probs[np.arange(len(text)), [CLASSES.index(c) for c in text]] = p
-    return decode_slots(probs, CLASSES)
-
-
 @pytest.mark.parametrize("deblurred_p, replaced", [(0.999, True), (0.9, False)])
 def test_a_deblurred_reading_replaces_the_plates_only_when_trusted_and_surer(
         tmp_path, deblurred_p, replaced):
     unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.6),
                                 threads=1))
-    deblurred = _spelled("5678УБА", deblurred_p)
+    deblurred = decode_slots(spelled_probs("5678УБА", deblurred_p), CLASSES)
     # The case under test: surer than the plate's reading (0.26) either way, trusted or not.
     assert deblurred.confidence > 0.5 and (deblurred.confidence >= DEBLUR_TRUSTED) == replaced
     looked = []
