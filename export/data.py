@@ -15,6 +15,9 @@ from edge_alpr.annotations import CharBox, Photo, PlateAnnotation, load_dataset
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "mongolian-alpr"
 SPLIT_SEED = 7
 VAL_FRACTION = 0.25
+# Training cuts a real photo's plate with this much of its surroundings (fraction of the box
+# per side): room for the recognizer's box jitter and rotation.
+PLATE_CONTEXT = 0.3
 
 
 def photos(root: Path = DATA_DIR) -> list[Photo]:

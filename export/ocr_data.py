@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +26,11 @@ import numpy as np
 
 from edge_alpr.geometry import Box
 from edge_alpr.plate_ocr import plate_input
-from export.data import photos, plate_crops, split
+from export.data import PLATE_CONTEXT, photos, plate_crops, split
 from export.gate_data import gate_split
+from export.splice import hosts_and_glyphs, splice
 
 CACHE_DIR = Path(__file__).resolve().parent.parent / "cache"
-# Real photos' plates are cut with this much context (fraction of the box) for jittering.
-_CONTEXT = 0.3
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,14 +93,27 @@ def photo_samples(which: str) -> list[Sample]:
     """The annotated plates of the daylight photos' ``which`` split, with context around."""
     part = split(photos())[0 if which == "train" else 1]
     out = []
-    for _, plate, crop in plate_crops(part, pad=_CONTEXT):
-        k = 1 + 2 * _CONTEXT
+    for _, plate, crop in plate_crops(part, pad=PLATE_CONTEXT):
+        k = 1 + 2 * PLATE_CONTEXT
         w, h = plate.box.width, plate.box.height
-        # The crop is the box grown by _CONTEXT (clamped at the photo's edge; rare).
+        # The crop is the box grown by PLATE_CONTEXT (clamped at the photo's edge; rare).
         x0 = (crop.shape[1] - w) / 2 if crop.shape[1] >= w * k - 1 else 0
         y0 = (crop.shape[0] - h) / 2 if crop.shape[0] >= h * k - 1 else 0
         out.append(Sample(crop, Box(x0, y0, x0 + w, y0 + h), plate.text))
     return out
+
+
+def spliced_source() -> Callable[[np.random.Generator], Sample]:
+    """A draw of a new daylight plate each call (:mod:`export.splice`): a training photo's
+    plate with its characters swapped for other training plates' characters."""
+    hosts, glyphs = hosts_and_glyphs("train")
+
+    def one(rng: np.random.Generator) -> Sample:
+        host = hosts[int(rng.integers(len(hosts)))]
+        image, text = splice(rng, host, glyphs)
+        return Sample(image, host.plate.box, text)
+
+    return one
 
 
 def _motion(image: np.ndarray, length: float, angle: float) -> np.ndarray:
