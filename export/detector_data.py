@@ -15,6 +15,7 @@ import numpy as np
 
 from edge_alpr.detector import PAD_VALUE
 
+from .conditions import defocus, motion_blur
 from .detector_model import INPUT_HW, STRIDE
 
 # Channels of the target map: heat, log w, log h, offset x, offset y, centre mask.
@@ -23,6 +24,11 @@ CROP = 256
 BASE_SCALE = INPUT_HW[1] / 1920
 SCALE_RANGE = (0.6, 1.5)
 NEAR_PLATE = 0.75
+# Camera blur on a share of crops, plates and others alike (so blur tells nothing about which
+# it is), in pixels of a 1920-wide frame: motion up to about what a car's speed smears at
+# 1080p, defocus of a lens a little off.
+MOTION_SHARE, MOTION_PX = 0.3, (3.0, 20.0)
+DEFOCUS_SHARE, DEFOCUS_PX = 0.15, (1.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,10 @@ def encode_targets(boxes: np.ndarray, out_hw: tuple[int, int], stride: int = STR
 
 def random_crop(rng: np.random.Generator, frame: Frame, size: int = CROP,
                 near_plate: float = NEAR_PLATE, near_hard: float = 0.0
-                ) -> tuple[np.ndarray, np.ndarray]:
+                ) -> tuple[np.ndarray, np.ndarray, float]:
     """A ``size``² window of the frame at a random deployment scale: around a plate with
     probability ``near_plate``, around a hard negative with ``near_hard``, else anywhere;
-    boxes in crop pixels."""
+    boxes in crop pixels, and the crop's pixels per pixel of a 1920-wide frame."""
     s = BASE_SCALE * rng.uniform(*SCALE_RANGE) / frame.scale  # crop px per frame px
     span = size / s  # window side in frame pixels
     img_h, img_w = frame.image.shape
@@ -88,7 +94,7 @@ def random_crop(rng: np.random.Generator, frame: Frame, size: int = CROP,
     crop = cv2.resize(window, (size, size), interpolation=interp)
     k = size / side
     boxes = (frame.boxes - [wx0, wy0, wx0, wy0]) * k
-    return crop, boxes.reshape(-1, 4).astype(np.float32)
+    return crop, boxes.reshape(-1, 4).astype(np.float32), s * frame.scale
 
 
 def photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
@@ -111,14 +117,31 @@ def photometric(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
     return out
 
 
+def camera_blur(rng: np.random.Generator, crop: np.ndarray, input_px: float) -> np.ndarray:
+    """``crop`` blurred as a camera might have blurred its frame; ``input_px`` is the crop's
+    pixels per pixel of a 1920-wide frame. Motion mostly horizontal (cars cross the view)."""
+    r = rng.random()
+    if r < MOTION_SHARE:
+        angle = rng.normal(0, 15) if rng.random() < 0.7 else rng.uniform(0, 180)
+        length = round(rng.uniform(*MOTION_PX) * input_px)
+        return motion_blur(crop, length, angle) if length >= 2 else crop
+    if r < MOTION_SHARE + DEFOCUS_SHARE:
+        radius = rng.uniform(*DEFOCUS_PX) * input_px
+        return defocus(crop, radius) if radius >= 0.7 else crop
+    return crop
+
+
 def make_batch(rng: np.random.Generator, frames: list[Frame], weights: np.ndarray,
                batch: int, size: int = CROP, near_plate: float = NEAR_PLATE,
-               near_hard: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """``batch`` augmented crops drawn from ``frames`` with probabilities ``weights``."""
+               near_hard: float = 0.0, blur: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """``batch`` augmented crops drawn from ``frames`` with probabilities ``weights``; with
+    ``blur``, camera blur (:func:`camera_blur`) before the photometric changes."""
     xs = np.empty((batch, size, size, 1), np.uint8)
     ys = np.empty((batch, size // STRIDE, size // STRIDE, TARGET_CHANNELS), np.float32)
     for i, j in enumerate(rng.choice(len(frames), size=batch, p=weights)):
-        crop, boxes = random_crop(rng, frames[j], size, near_plate, near_hard)
+        crop, boxes, frame_px = random_crop(rng, frames[j], size, near_plate, near_hard)
+        if blur:
+            crop = camera_blur(rng, crop, frame_px)
         xs[i, :, :, 0] = photometric(rng, crop)
         ys[i] = encode_targets(boxes, (size // STRIDE, size // STRIDE))
     return xs, ys

@@ -117,6 +117,9 @@ def main() -> None:
                     "training frames become hard negatives")
     ap.add_argument("--near-hard", type=float, default=0.25,
                     help="share of crops centred on a hard negative (with --mine)")
+    ap.add_argument("--camera-blur", action="store_true",
+                    help="motion blur and defocus on a share of crops, as the plate check "
+                         "trains with (export.detector_data.camera_blur)")
     args = ap.parse_args()
 
     setup(args.threads, args.seed)
@@ -139,7 +142,7 @@ def main() -> None:
         print(f"{sum(len(f.hard) for f in frames)} hard negatives in "
               f"{sum(len(f.hard) > 0 for f in frames)} frames", flush=True)
     batch_of = partial(make_batch, rng, frames, weights, args.batch, near_plate=args.near_plate,
-                       near_hard=near_hard)
+                       near_hard=near_hard, blur=args.camera_blur)
     probe = batch_of()
     model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=detector_loss)
     model.train_on_batch(*probe)

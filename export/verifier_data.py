@@ -18,8 +18,7 @@ from edge_alpr.detector import Detector
 from edge_alpr.geometry import Box
 from edge_alpr.verifier import check_crops
 
-from .conditions import defocus, motion_blur
-from .detector_data import Frame, photometric
+from .detector_data import Frame, camera_blur, photometric
 
 CANDIDATE_THRESHOLD = 0.05  # mine every candidate the cascade could ever keep
 POSITIVE_IOU = 0.5
@@ -28,11 +27,6 @@ RANDOM_PER_FRAME = 4
 # Plate boxes in a 1920-wide frame: width 70–320 px, width/height 1.4–5 (two-row to one-row).
 RANDOM_WIDTH = (60.0, 340.0)
 RANDOM_ASPECT = (1.3, 5.5)
-# Camera blur on a share of crops, plates and others alike (so blur tells nothing about which
-# it is), in pixels of a 1920-wide frame: motion up to about what a car's speed smears at
-# 1080p, defocus of a lens a little off.
-MOTION_SHARE, MOTION_PX = 0.3, (3.0, 20.0)
-DEFOCUS_SHARE, DEFOCUS_PX = 0.15, (1.0, 4.0)
 # Plates in the training photos that the annotations miss (a car behind, read by eye); no
 # box near them is used as a negative.
 UNANNOTATED = {"48.jpg": ((299.0, 299.0, 443.0, 342.0),)}
@@ -110,20 +104,6 @@ def box_deltas(box: Box, truth: np.ndarray) -> np.ndarray:
     (cx, cy), (tx, ty) = box.center, t.center
     return np.array([(tx - cx) / box.width, (ty - cy) / box.height,
                      np.log(t.width / box.width), np.log(t.height / box.height)], np.float32)
-
-
-def camera_blur(rng: np.random.Generator, crop: np.ndarray, input_px: float) -> np.ndarray:
-    """``crop`` blurred as a camera might have blurred its frame; ``input_px`` is the crop's
-    pixels per pixel of a 1920-wide frame. Motion mostly horizontal (cars cross the view)."""
-    r = rng.random()
-    if r < MOTION_SHARE:
-        angle = rng.normal(0, 15) if rng.random() < 0.7 else rng.uniform(0, 180)
-        length = round(rng.uniform(*MOTION_PX) * input_px)
-        return motion_blur(crop, length, angle) if length >= 2 else crop
-    if r < MOTION_SHARE + DEFOCUS_SHARE:
-        radius = rng.uniform(*DEFOCUS_PX) * input_px
-        return defocus(crop, radius) if radius >= 0.7 else crop
-    return crop
 
 
 def make_batch(rng: np.random.Generator, frames: list[Frame], pos: list[tuple[int, np.ndarray]],

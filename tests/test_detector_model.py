@@ -32,13 +32,13 @@ def frame_with_plate(width_px: float, layout: str, seed: int) -> tuple[np.ndarra
     return image, plate.box.shift(bx0, by0)
 
 
-# The shipped detector's boxes for the smallest plates of the data are 1.4–2.3× too large
-# (IoU 0.3–0.5) and the 100 px one-row plate scores under its own threshold: a known gap of the
-# detector alone, kept visible here (strict: a pass is reported). The plate check redraws them.
-SMALL = pytest.mark.xfail(strict=True, reason="small plates: box too large / missed")
+# The shipped detector alone misses the 100 px one-row plate or draws its box too large: a
+# known gap, kept visible here (strict: a pass is reported). The plate check redraws it. (The
+# detector before the camera-blur fine-tune also failed the 140 px one-row and 80 px two-row.)
+SMALL = pytest.mark.xfail(strict=True, reason="small plate: box too large / missed")
 SIZES = [(100, ONE_ROW), (140, ONE_ROW), (180, ONE_ROW), (260, ONE_ROW), (320, ONE_ROW),
          (80, TWO_ROW), (120, TWO_ROW), (160, TWO_ROW)]
-SMALLEST = {(100, ONE_ROW), (140, ONE_ROW), (80, TWO_ROW)}
+SMALLEST = {(100, ONE_ROW)}
 
 
 def shipped_detector(kind: str) -> Callable[[np.ndarray], list[Detection]]:

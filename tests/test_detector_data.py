@@ -1,0 +1,50 @@
+"""The detector's training crops (export.detector_data): scale and camera blur."""
+
+import numpy as np
+import pytest
+
+detector_data = pytest.importorskip("export.detector_data", reason="needs the export extra")
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5])
+def test_a_crop_knows_its_pixels_per_pixel_of_a_1920_wide_frame(scale):
+    """The blur's lengths are in 1920-frame pixels: a plate 200 of them wide (100 px in a
+    half-resolution scene) is ``200 × frame_px`` crop pixels wide, whatever the frame's scale."""
+    image = np.full((540, 960) if scale < 1 else (1080, 1920), 120, np.uint8)
+    width = 200 * scale
+    frame = detector_data.Frame(image, np.array([[400, 300, 400 + width, 300 + width / 4]],
+                                                 np.float32), scale)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        _, boxes, frame_px = detector_data.random_crop(rng, frame, near_plate=1.0)
+        assert boxes[0, 2] - boxes[0, 0] == pytest.approx(200 * frame_px, rel=0.02)
+
+
+def test_camera_blur_smears_its_share_of_crops_and_leaves_the_rest():
+    stripes = np.tile(np.repeat(np.array([40, 220], np.uint8), 4), (64, 8))  # 64 × 64
+    rng = np.random.default_rng(1)
+    changed = [not np.array_equal(detector_data.camera_blur(rng, stripes, 1.0), stripes)
+               for _ in range(600)]
+    share = detector_data.MOTION_SHARE + detector_data.DEFOCUS_SHARE
+    assert np.mean(changed) == pytest.approx(share, abs=0.06)
+
+
+def test_batches_are_blurred_only_when_asked(monkeypatch):
+    seen = []
+
+    def blur(rng, crop, frame_px):
+        seen.append(frame_px)
+        return np.zeros_like(crop)
+
+    monkeypatch.setattr(detector_data, "camera_blur", blur)
+    monkeypatch.setattr(detector_data, "photometric", lambda rng, crop: crop)
+    frame = detector_data.Frame(np.full((1080, 1920), 200, np.uint8),
+                                np.array([[800, 500, 1000, 550]], np.float32))
+    sharp = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8)[0]
+    assert not seen and (sharp == 200).mean() > 0.5
+    blurred = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8,
+                                       blur=True)[0]
+    assert len(seen) == 8 and not blurred.any()
+    lo, hi = detector_data.SCALE_RANGE
+    assert all(lo * detector_data.BASE_SCALE <= px <= hi * detector_data.BASE_SCALE
+               for px in seen)
