@@ -41,7 +41,10 @@ def degraded(frames: Sequence[Frame], condition_name: str) -> list[Frame]:
     from export.conditions import SUITE, degrade_image
     from export.data import photos
 
-    condition = {c.name: c for c in SUITE}[condition_name]
+    suite = {c.name: c for c in SUITE}
+    if condition_name not in suite:
+        raise ValueError(f"no condition {condition_name!r} in the suite: {', '.join(suite)}")
+    condition = suite[condition_name]
     plates = ({p.name: [pl.box for pl in p.plates] for p in photos()}
               if any(not f.sample for f in frames) else {})
     for path in sample_frames():

@@ -4,6 +4,7 @@ frames must be the suite's degraded frames, with each frame's own plates."""
 import json
 
 import numpy as np
+import pytest
 
 from benchmarks.alternating import Frame, degraded
 from edge_alpr.bench import sample_frames
@@ -30,3 +31,9 @@ def test_degraded_frames_take_the_condition_at_each_frames_annotated_plates():
     assert changed.any() and not (changed & ~inside).any()
     # The same condition twice gives the same pixels: timings compare like with like.
     np.testing.assert_array_equal(degraded([frame], "glare")[0].image, glared.image)
+
+
+def test_an_unknown_condition_is_named_with_the_suites():
+    path = sample_frames()[0]
+    with pytest.raises(ValueError, match="'blurry'.*motion-h"):
+        degraded([Frame(path.name, read_image(path), True)], "blurry")
