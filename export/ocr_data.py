@@ -132,7 +132,32 @@ def _disc(image: np.ndarray, radius: float) -> np.ndarray:
     return cv2.filter2D(image, -1, k / k.sum(), borderType=cv2.BORDER_REPLICATE)
 
 
-def camera(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+# Chance of a small, sharp specular spot (``train_ocr --specular``); 0 draws nothing, so the
+# generator's stream is the one the shipped model trained on.
+SPECULAR = 0.0
+
+
+def _spot(f: np.ndarray, cx: float, cy: float, a: float, sx: float, sy: float, peak: float,
+          spread: float) -> np.ndarray:
+    """``f`` brightened by an elliptic Gaussian spot, semi-axes ``sx``×``sy`` px turned by
+    ``a`` radians; a small ``spread`` gives a sharp edge, a large one a wide halo."""
+    h, w = f.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = ((xx - cx) * np.cos(a) - (yy - cy) * np.sin(a)) / sx
+    v = ((xx - cx) * np.sin(a) + (yy - cy) * np.cos(a)) / sy
+    return f + peak * np.exp(-(u * u + v * v) / spread)
+
+
+def specular_spot(rng: np.random.Generator, f: np.ndarray) -> np.ndarray:
+    """The lamp mirrored by the plate: a saturated, sharp-edged spot a character or two across,
+    on the plate (the middle 80% of the input's width, 60% of its height), any angle."""
+    h, w = f.shape
+    return _spot(f, rng.uniform(0.1 * w, 0.9 * w), rng.uniform(0.2 * h, 0.8 * h),
+                 rng.uniform(0, np.pi), rng.uniform(2, 9), rng.uniform(1.5, 5),
+                 rng.uniform(250, 600), rng.uniform(0.3, 1.5))
+
+
+def camera(rng: np.random.Generator, x: np.ndarray, specular: float = SPECULAR) -> np.ndarray:
     """Camera conditions on one recognizer input (uint8 H×W), each with its own chance."""
     h, w = x.shape
     f = x.astype(np.float32)
@@ -149,13 +174,10 @@ def camera(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     elif r < 0.6:
         f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.6, 2.0))
     if rng.random() < 0.2:  # glare: a headlight's saturated spot with a halo, any angle
-        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        a = rng.uniform(0, np.pi)
-        sx, sy = rng.uniform(2, 30), rng.uniform(2, 14)
-        u = ((xx - cx) * np.cos(a) - (yy - cy) * np.sin(a)) / sx
-        v = ((xx - cx) * np.sin(a) + (yy - cy) * np.cos(a)) / sy
-        f += rng.uniform(150, 400) * np.exp(-(u * u + v * v) / rng.uniform(1, 6))
+        f = _spot(f, rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0, np.pi),
+                  rng.uniform(2, 30), rng.uniform(2, 14), rng.uniform(150, 400), rng.uniform(1, 6))
+    if specular and rng.random() < specular:
+        f = specular_spot(rng, f)
     if rng.random() < 0.15:  # dirt or an occluding bar
         x0 = int(rng.uniform(0, w))
         bw = int(rng.uniform(3, 14))
@@ -197,12 +219,12 @@ def rotate(rng: np.random.Generator, image: np.ndarray, box: Box) -> np.ndarray:
 
 
 def draw(rng: np.random.Generator, sample: Sample, input_hw: tuple[int, int], margin: float,
-         degrade: bool = True) -> np.ndarray:
+         degrade: bool = True, specular: float = SPECULAR) -> np.ndarray:
     """One recognizer input for ``sample``, as the runtime would cut it, then degraded."""
     image = rotate(rng, sample.image, sample.box) if degrade else sample.image
     box = jitter_box(rng, sample.box) if degrade else sample.box
     x = plate_input(image, box, input_hw, margin)
-    return camera(rng, x) if degrade else x
+    return camera(rng, x, specular) if degrade else x
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ Training data (``export.ocr_data``): rendered plates of every layout and colour 
 gate camera's training crops (labels as the data's OCR wrote them, less the fixes in
 ``export/gate_train_fixes.csv``) and the daylight training photos' plates (with ``--mix``, also
 those plates with their characters swapped among them, ``export.splice``), each cut with a
-detector-like jittered box and degraded by camera conditions. The validation plates (photos
+detector-like jittered box and degraded by camera conditions (with ``--specular``, also small
+sharp glare spots). The validation plates (photos
 and checked gate crops) are only scored, never used to pick anything: the last epoch ships.
 """
 
@@ -27,7 +28,15 @@ from edge_alpr.metrics import edit_distance
 from edge_alpr.models import FP32, INT8, sha256_of
 from edge_alpr.plate import decode_slots
 
-from .ocr_data import Sample, draw, gate_samples, photo_samples, spliced_source, synthetic_samples
+from .ocr_data import (
+    SPECULAR,
+    Sample,
+    draw,
+    gate_samples,
+    photo_samples,
+    spliced_source,
+    synthetic_samples,
+)
 from .ocr_model import build_ocr_model
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8
 from .training import fit_minutes, keras, setup, trained_or_loaded, training_args, write_report
@@ -83,7 +92,8 @@ def parse_mix(text: str) -> dict[str, float]:
     return mix
 
 
-def batches(sources: dict[str, Source], seed: int, mix: dict[str, float] = MIX):
+def batches(sources: dict[str, Source], seed: int, mix: dict[str, float] = MIX,
+            specular: float = SPECULAR):
     rng = np.random.default_rng(seed)
     names = [n for n in mix if mix[n] > 0]
     share = np.array([mix[n] for n in names])
@@ -93,7 +103,7 @@ def batches(sources: dict[str, Source], seed: int, mix: dict[str, float] = MIX):
         xs, ys = [], []
         for k in picks:
             s = sources[names[k]](rng)
-            xs.append(draw(rng, s, INPUT_HW, MARGIN))
+            xs.append(draw(rng, s, INPUT_HW, MARGIN, specular=specular))
             ys.append(encode(s.text))
         return np.stack(xs), np.stack(ys)
 
@@ -109,8 +119,8 @@ def train(args: argparse.Namespace) -> keras.Model:
         sources["spliced"] = spliced_source()
     val = {"gate": gate_samples("val"), "photos": photo_samples("val")}
     val_x = {k: inputs(v) for k, v in val.items()}
-    print(f"mix {args.mix}", flush=True)
-    batch_of = batches(sources, args.seed, args.mix)
+    print(f"mix {args.mix}, specular {args.specular:g}", flush=True)
+    batch_of = batches(sources, args.seed, args.mix, args.specular)
 
     if args.init:  # go on from a trained model (its weights; a new schedule)
         model = keras.models.load_model(args.init, compile=False)
@@ -199,6 +209,9 @@ def main() -> None:
     ap.add_argument("--mix", type=parse_mix, default=MIX,
                     help="each source's share of a batch, e.g. synthetic=0.45,gate=0.45,photos=0.1"
                          f" (default: {','.join(f'{k}={v:g}' for k, v in MIX.items())})")
+    ap.add_argument("--specular", type=float, default=SPECULAR,
+                    help="chance of a small, sharp specular spot on a training input"
+                         f" (default {SPECULAR:g})")
     args = ap.parse_args()
     setup(args.threads, args.seed)
     model = trained_or_loaded(args.export_only, args.checkpoint, lambda: train(args))
