@@ -261,28 +261,3 @@ def test_dark_on_light_dominates_and_light_on_dark_renders():
         ink, paper = gray[plate.mask > 0].mean(), gray[plate.mask == 0].mean()
         assert (ink < paper) == (sum(scheme.ink) < sum(scheme.background)), scheme.name
         assert abs(ink - paper) > 40
-
-
-def test_two_row_bolts_sit_in_the_digit_row_and_sometimes_on_a_digit():
-    from export.synth.glyphs import random_font
-    from export.synth.plate import PLATE_MM, _layout
-
-    w_mm, h_mm = PLATE_MM[TWO_ROW]
-    scratch = np.zeros((int(h_mm), int(w_mm), 3), np.float32)
-    with_bolts = on_a_digit = 0
-    for seed in range(200):
-        rng = np.random.default_rng(seed)
-        slots, bolts = _layout(rng, random_text(rng), TWO_ROW, random_font(rng), scratch, 1.0,
-                               (0.0, 0.0, 0.0), (0.0, 0.0, 200.0))
-        if not bolts:
-            continue
-        with_bolts += 1
-        (lx, ly), (rx, ry) = bolts
-        first, last = slots[0], slots[3]
-        assert ly == ry and lx == pytest.approx(w_mm - rx)  # the plate's two mounting holes
-        assert 20 <= lx <= 40
-        assert first.y <= ly <= first.y + first.h / 2  # the upper half of the digit row
-        # A bolt head (radius at least 4 mm) reaching into the first or last digit's slot.
-        on_a_digit += lx + 4 > first.x or rx - 4 < last.x + last.w
-    assert 0.4 < with_bolts / 200 < 0.8
-    assert on_a_digit >= with_bolts / 4

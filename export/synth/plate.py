@@ -121,13 +121,11 @@ def _soyombo(img: np.ndarray, x0: float, y0: float, w: float, h: float, s: float
     _fill(img, box(0.87, 0.36, 1.0, 0.98), s, color)
 
 
-def _bolt(img: np.ndarray, c_mm: tuple[float, float], r: float, s: float,
-          bg: tuple[float, ...]) -> None:
+def _bolt(img: np.ndarray, c_mm: tuple[float, float], s: float, bg: tuple[float, ...]) -> None:
     dark = tuple(0.45 * v for v in bg)
-    _ellipse(img, c_mm, (r, r), s, (150.0, 150.0, 150.0))
-    _ellipse(img, c_mm, (r, r), s, dark, 0.8)
-    _ellipse(img, (c_mm[0] - 0.25 * r, c_mm[1] - 0.25 * r), (0.35 * r, 0.35 * r), s,
-             (215.0, 215.0, 215.0))
+    _ellipse(img, c_mm, (3.5, 3.5), s, (150.0, 150.0, 150.0))
+    _ellipse(img, c_mm, (3.5, 3.5), s, dark, 0.8)
+    _ellipse(img, (c_mm[0] - 0.8, c_mm[1] - 0.8), (1.2, 1.2), s, (215.0, 215.0, 215.0))
 
 
 def _oval_mark(img: np.ndarray, c_mm: tuple[float, float], w: float, h: float, s: float,
@@ -173,10 +171,8 @@ def _row(chars: str, font: FontSpec, h: float, x0: float, x1: float, y: float, g
 
 
 def _layout(rng: np.random.Generator, text: str, layout: str, font: FontSpec, draw: np.ndarray,
-            s: float, ink: tuple[float, ...], emblem: tuple[float, ...]
-            ) -> tuple[list[_Slot], list[tuple[float, float]]]:
-    """Draw the marks under the characters into ``draw``; return the character slots and the
-    mounting bolts' centres (mm), whose heads go over the characters."""
+            s: float, ink: tuple[float, ...], emblem: tuple[float, ...]) -> list[_Slot]:
+    """Draw the non-character marks into ``draw`` and return the character slots."""
     w_mm, h_mm = PLATE_MM[layout]
     digits, letters = text[:N_DIGITS], text[N_DIGITS:]
     has_emblem = rng.random() < 0.85
@@ -229,11 +225,11 @@ def _layout(rng: np.random.Generator, text: str, layout: str, font: FontSpec, dr
             _oval_mark(draw, oc, ow, ow * 0.6, s, ink, font, word)
             right -= ow + 4
         slots += _row(letters, font, lh, left, right, ly, gap, 0.0, rng.uniform(0.6, 0.9))
-        # The mounting holes sit in the digit row, beside or on the outer digits (a bolt head
-        # on the first digit's top reads as a 5's flag when blurred: 49.jpg's 7).
-        bx, by = rng.uniform(20, 40), top + dh * rng.uniform(0.05, 0.5)
-        bolts = [(bx, by), (w_mm - bx, by)]
-    return slots, bolts if rng.random() < 0.6 else []
+        bolts = [(14.0, 10.0), (w_mm - 14.0, 10.0)] if slots[0].x > 22 else []
+    if rng.random() < 0.6:
+        for b in bolts:
+            _bolt(draw, b, s, ink)
+    return slots
 
 
 def render_plate(rng: np.random.Generator, text: str | None = None, layout: str | None = None,
@@ -268,7 +264,7 @@ def render_plate(rng: np.random.Generator, text: str | None = None, layout: str 
     cv2.polylines(img, [_pts(_rounded_rect(inset, inset, w_mm - inset, h_mm - inset, r), s)], True,
                   ink, max(1, round(thick * s)), cv2.LINE_AA, _SHIFT)
 
-    slots, bolts = _layout(rng, text, layout, font, img, s, ink, emblem)
+    slots = _layout(rng, text, layout, font, img, s, ink, emblem)
     mask = np.zeros((height, width), np.uint8)
     ink_arr = np.array(ink, np.float32)
     for k, slot in enumerate(slots):
@@ -278,9 +274,6 @@ def render_plate(rng: np.random.Generator, text: str | None = None, layout: str 
         cov = cov[:region.shape[0], :region.shape[1]]
         region[:] = region * (1 - cov[..., None]) + ink_arr * cov[..., None]
         mask[y:y + cov.shape[0], x:x + cov.shape[1]][cov >= INK_THRESHOLD] = k + 1
-    bolt_r = rng.uniform(4, 8)
-    for b in bolts:
-        _bolt(img, b, bolt_r, s, ink)
     quad = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
     return RenderedPlate(
         image=np.clip(img + 0.5, 0, 255).astype(np.uint8),
