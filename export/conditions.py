@@ -138,6 +138,16 @@ def night(image: np.ndarray, plates: Sequence[Box], rng: np.random.Generator,
     return noise(rng, np.clip(out, 0, 255).astype(np.uint8), sigma)
 
 
+def ellipse_d2(rows: slice, cols: slice, cx: float, cy: float, a: float, sx: float, sy: float
+               ) -> np.ndarray:
+    """Squared elliptic distance of each pixel of ``rows`` × ``cols`` from (cx, cy): 1 on the
+    ellipse of semi-axes ``sx`` along the direction ``a`` radians and ``sy`` across it."""
+    yy, xx = np.mgrid[rows, cols].astype(np.float32)
+    u = ((xx - cx) * np.cos(a) - (yy - cy) * np.sin(a)) / sx
+    v = ((xx - cx) * np.sin(a) + (yy - cy) * np.cos(a)) / sy
+    return u * u + v * v
+
+
 def glare(image: np.ndarray, plates: Sequence[Box], rng: np.random.Generator, radius: float,
           elongation: float, halo: float) -> np.ndarray:
     """A headlight's reflection on each plate: a saturated elliptic spot at a random place on
@@ -157,12 +167,9 @@ def glare(image: np.ndarray, plates: Sequence[Box], rng: np.random.Generator, ra
         ya, yb = max(0, int(cy - reach)), min(h, int(cy + reach) + 1)
         if xa >= xb or ya >= yb:
             continue
-        yy, xx = np.mgrid[ya:yb, xa:xb].astype(np.float32)
-        u = ((xx - cx) * np.cos(a) - (yy - cy) * np.sin(a)) / (short * elongation)
-        v = ((xx - cx) * np.sin(a) + (yy - cy) * np.cos(a)) / short
         # 1 on the saturated core's edge; the brightness added is a Gaussian of the distance
         # that is exactly 255 there and 255 / e at ``halo`` times the core's size.
-        d2 = u * u + v * v
+        d2 = ellipse_d2(slice(ya, yb), slice(xa, xb), cx, cy, a, short * elongation, short)
         spot = 255 * np.exp((1 - d2) / (halo * halo - 1))
         add[ya:yb, xa:xb] = np.maximum(add[ya:yb, xa:xb], spot)
     return np.clip(image + _like(add, image), 0, 255).astype(np.uint8)

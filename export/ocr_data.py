@@ -26,6 +26,7 @@ import numpy as np
 
 from edge_alpr.geometry import Box
 from edge_alpr.plate_ocr import plate_input
+from export.conditions import ellipse_d2
 from export.data import PLATE_CONTEXT, photos, plate_crops, split
 from export.gate_data import gate_split
 from export.splice import hosts_and_glyphs, splice
@@ -142,10 +143,7 @@ def _spot(f: np.ndarray, cx: float, cy: float, a: float, sx: float, sy: float, p
     """``f`` brightened by an elliptic Gaussian spot, semi-axes ``sx``×``sy`` px turned by
     ``a`` radians; a small ``spread`` gives a sharp edge, a large one a wide halo."""
     h, w = f.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    u = ((xx - cx) * np.cos(a) - (yy - cy) * np.sin(a)) / sx
-    v = ((xx - cx) * np.sin(a) + (yy - cy) * np.cos(a)) / sy
-    return f + peak * np.exp(-(u * u + v * v) / spread)
+    return f + peak * np.exp(-ellipse_d2(slice(0, h), slice(0, w), cx, cy, a, sx, sy) / spread)
 
 
 def specular_spot(rng: np.random.Generator, f: np.ndarray) -> np.ndarray:
