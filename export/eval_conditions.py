@@ -1,7 +1,7 @@
 """The readers under camera conditions: recall, exact reads and characters per condition.
 
     python -m export.eval_conditions [--reader segments --reader whole ...] [--out out/conditions]
-        [--misses out/condition_misses]
+        [--misses out/condition_misses [--blind]]
 
 (every reader of :data:`edge_alpr.pipeline.READERS` by default).
 
@@ -18,7 +18,7 @@ Two data sets, each under every condition of :data:`export.conditions.SUITE`:
 A reader is chosen by name; a name the installed :class:`PlateReader` does not know is
 reported as unavailable. Writes ``conditions.md`` (tables) and ``conditions.json`` (figures,
 parameters and every miss) to ``--out`` and prints the tables; ``--misses`` draws the misses
-(:func:`miss_sheets`).
+(:func:`miss_sheets`), with ``--blind`` numbered and unlabelled for a person to read.
 """
 
 from __future__ import annotations
@@ -247,10 +247,14 @@ def _miss_lines(m: Miss) -> list[str]:
 
 
 def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[LabelledCrop],
-                out: Path) -> list[Path]:
+                out: Path, blind: bool = False) -> list[Path]:
     """Every miss of every reader under every condition, as the reader got it, labelled with
     the truth and the read, in sheets under ``out/<reader>/<condition>/``: a gate crop clean
-    and degraded side by side; a photo's plate with 30% context cut from the degraded frame."""
+    and degraded side by side; a photo's plate with 30% context cut from the degraded frame.
+
+    ``blind``: only what the reader got, numbered, with truth and read in ``key.csv`` beside
+    the sheets, for a person to read the misses without knowing them: how many a careful eye
+    reads right bounds what any reader could gain under the condition."""
     by_crop = {c.name: c for c in crops}
     by_photo = {p.name: p for p in photos}
     conditions = {c.name: c for c in report.conditions}
@@ -259,6 +263,8 @@ def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[Labelle
         cond = conditions[row.condition]
         frames: dict[str, np.ndarray] = {}  # each photo degraded once, however many misses
         items: list[tuple[np.ndarray, list[str]]] = []
+        misses = [*(row.photos.misses if row.photos else ()),
+                  *(row.gate.misses if row.gate else ())]
         for m in row.photos.misses if row.photos else ():
             p = by_photo[m.image]
             if p.name not in frames:
@@ -271,9 +277,18 @@ def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[Labelle
             h, w = c.image.shape[:2]
             seen = degrade_image(cond, c.image, [Box(0, 0, w, h)], c.name, photo=False)
             gap = np.full((h, max(2, w // 20)), 255, np.uint8)
-            items.append((np.hstack([c.image, gap, seen]), _miss_lines(m)))
-        if items:
-            paths += write_sheets(items, out / row.reader / row.condition)
+            items.append((seen if blind else np.hstack([c.image, gap, seen]), _miss_lines(m)))
+        if not items:
+            continue
+        folder = out / row.reader / row.condition
+        if blind:
+            items = [(image, [f"#{k}"]) for k, (image, _) in enumerate(items)]
+            folder.mkdir(parents=True, exist_ok=True)
+            with (folder / "key.csv").open("w", encoding="utf-8", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["number", "image", "truth", "read"])
+                w.writerows([k, m.image, m.truth, m.read] for k, m in enumerate(misses))
+        paths += write_sheets(items, folder)
     return paths
 
 
@@ -369,6 +384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--misses", type=Path,
                     help="draw every miss per reader and condition into sheets under this "
                     "folder (real data: never commit them)")
+    ap.add_argument("--blind", action="store_true",
+                    help="draw the misses numbered, without truth or read (those go to key.csv "
+                    "beside them), for a person to read them blind")
     args = ap.parse_args(argv)
     conditions = chosen_conditions(args.conditions)
     photos, crops, info = validation_data(not args.no_gate, not args.no_photos, args.limit)
@@ -387,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cv2.imwrite(str(args.sheet), condition_sheet(conditions, photos[:3], crops[:6]))
         print(f"wrote {args.sheet}")
     if args.misses:
-        sheets = miss_sheets(report, photos, crops, args.misses)
+        sheets = miss_sheets(report, photos, crops, args.misses, args.blind)
         print(f"wrote {len(sheets)} sheets of misses under {args.misses}")
     if "gate" in info and info["gate"]["labels_unchecked_ocr"]:
         print(f"gate crops: {info['gate']['labels_unchecked_ocr']} of {info['gate']['crops']} "

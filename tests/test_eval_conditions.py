@@ -3,6 +3,7 @@ export.synth, two plates) for the photo path and plates rendered by export.synth
 crop path, with every reader, under every condition of the suite and one that destroys the
 plate."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -150,6 +151,20 @@ def test_miss_sheets_hold_one_tile_per_miss_and_nothing_else(report, tmp_path):
             tiles += sum(not (c == 200).all() for c in cells)  # 200: the filler of a last row
         assert tiles == n, (reader, condition)
     assert ("both", "smeared") in with_misses  # the smeared plates are among them
+
+
+def test_blind_miss_sheets_keep_truth_and_read_in_a_key_not_on_the_tiles(report, tmp_path):
+    crops = _rendered_crops()
+    labelled = miss_sheets(report, [_sample_photo()], crops, tmp_path / "labelled")
+    blind = miss_sheets(report, [_sample_photo()], crops, tmp_path / "blind", blind=True)
+    assert len(blind) == len(labelled)
+    row = _row(report, "smeared", "both")
+    folder = tmp_path / "blind" / "both" / "smeared"
+    with (folder / "key.csv").open(encoding="utf-8") as f:
+        key = list(csv.DictReader(f))
+    misses = [*row.photos.misses, *row.gate.misses]
+    assert [(int(k["number"]), k["image"], k["truth"], k["read"]) for k in key] == [
+        (i, m.image, m.truth, m.read) for i, m in enumerate(misses)]
 
 
 @pytest.mark.data
