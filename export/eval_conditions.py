@@ -262,33 +262,31 @@ def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[Labelle
     for row in report.rows:
         cond = conditions[row.condition]
         frames: dict[str, np.ndarray] = {}  # each photo degraded once, however many misses
-        items: list[tuple[np.ndarray, list[str]]] = []
-        misses = [*(row.photos.misses if row.photos else ()),
-                  *(row.gate.misses if row.gate else ())]
+        drawn: list[tuple[np.ndarray, Miss]] = []
         for m in row.photos.misses if row.photos else ():
             p = by_photo[m.image]
             if p.name not in frames:
                 frames[p.name] = degrade_image(cond, to_gray(read_image(p.path), p.path),
                                                [pl.box for pl in p.plates], p.name, photo=True)
             box = next(pl.box for pl in p.plates if pl.text == m.truth)
-            items.append((box.pad(0.3).crop(frames[p.name]), _miss_lines(m)))
+            drawn.append((box.pad(0.3).crop(frames[p.name]), m))
         for m in row.gate.misses if row.gate else ():
             c = by_crop[m.image]
             h, w = c.image.shape[:2]
             seen = degrade_image(cond, c.image, [Box(0, 0, w, h)], c.name, photo=False)
             gap = np.full((h, max(2, w // 20)), 255, np.uint8)
-            items.append((seen if blind else np.hstack([c.image, gap, seen]), _miss_lines(m)))
-        if not items:
+            drawn.append((seen if blind else np.hstack([c.image, gap, seen]), m))
+        if not drawn:
             continue
         folder = out / row.reader / row.condition
         if blind:
-            items = [(image, [f"#{k}"]) for k, (image, _) in enumerate(items)]
             folder.mkdir(parents=True, exist_ok=True)
             with (folder / "key.csv").open("w", encoding="utf-8", newline="") as f:
-                w = csv.writer(f)
-                w.writerow(["number", "image", "truth", "read"])
-                w.writerows([k, m.image, m.truth, m.read] for k, m in enumerate(misses))
-        paths += write_sheets(items, folder)
+                writer = csv.writer(f)
+                writer.writerow(["number", "image", "truth", "read"])
+                writer.writerows([k, m.image, m.truth, m.read] for k, (_, m) in enumerate(drawn))
+        paths += write_sheets([(image, [f"#{k}"] if blind else _miss_lines(m))
+                               for k, (image, m) in enumerate(drawn)], folder)
     return paths
 
 

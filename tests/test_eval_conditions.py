@@ -153,7 +153,7 @@ def test_miss_sheets_hold_one_tile_per_miss_and_nothing_else(report, tmp_path):
     assert ("both", "smeared") in with_misses  # the smeared plates are among them
 
 
-def test_blind_miss_sheets_keep_truth_and_read_in_a_key_not_on_the_tiles(report, tmp_path):
+def test_blind_miss_sheets_number_the_misses_and_keep_truth_and_read_in_a_key(report, tmp_path):
     crops = _rendered_crops()
     labelled = miss_sheets(report, [_sample_photo()], crops, tmp_path / "labelled")
     blind = miss_sheets(report, [_sample_photo()], crops, tmp_path / "blind", blind=True)
