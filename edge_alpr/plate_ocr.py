@@ -38,10 +38,11 @@ SECOND_LOOKS: tuple[tuple[float, float, float], ...] = (
 # rows (:func:`edge_alpr.deblur.horizontal_blur` above BLURRED_ABOVE) is read again from its
 # surroundings deconvolved for horizontal motion blur of the length the crop shows
 # (:func:`edge_alpr.deblur.blur_length`). That reading replaces the plate's if it is surer and
-# at least DEBLUR_TRUSTED sure: a deconvolution that rings can read surely and wrongly (model
+# at least DEBLUR_TRUSTED sure: a deconvolution that rings can read surely and wrongly. 0.5 read
+# the most of the gate training crops over the condition suite (0.3-0.8 and 0 replayed; model
 # card, "Deblur look").
 BLURRED_ABOVE = 0.3
-DEBLUR_TRUSTED = 0.8
+DEBLUR_TRUSTED = 0.5
 # Context (fraction of the box per side, beyond the model's margin) deconvolved with the box.
 _DEBLUR_CONTEXT = 0.1
 

@@ -172,14 +172,14 @@ def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(tmp_pat
     assert [t.text for t in unsure(frame, boxes)] == ["1234УБА"] * len(boxes)
 
 
-@pytest.mark.parametrize("deblurred_p, replaced", [(0.999, True), (0.9, False)])
+@pytest.mark.parametrize("deblurred_p, replaced", [(0.999, True), (0.7, False)])
 def test_a_deblurred_reading_replaces_the_plates_only_when_trusted_and_surer(
         tmp_path, deblurred_p, replaced):
     unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.6),
                                 threads=1))
     deblurred = decode_slots(spelled_probs("5678УБА", deblurred_p), CLASSES)
     # The case under test: surer than the plate's reading (0.26) either way, trusted or not.
-    assert deblurred.confidence > 0.5 and (deblurred.confidence >= DEBLUR_TRUSTED) == replaced
+    assert deblurred.confidence > 0.3 and (deblurred.confidence >= DEBLUR_TRUSTED) == replaced
     looked = []
     unsure.deblur_look = lambda gray, boxes: looked.append(boxes) or [deblurred] * len(boxes)
     frame, boxes = _two_plates_one_smeared()
