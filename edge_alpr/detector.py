@@ -37,6 +37,9 @@ class Letterbox:
 class Detection:
     box: Box  # in original-image pixels
     score: float
+    # The plate check's own box for the plate where it differs from ``box`` (the check redraws
+    # ``box`` only when it is far off): the reader's second cut for a plate it reads unsurely.
+    check_box: Box | None = None
 
 
 def letterbox(gray: np.ndarray, input_hw: tuple[int, int]) -> tuple[np.ndarray, Letterbox]:
@@ -69,19 +72,22 @@ def decode(output: np.ndarray, stride: int, threshold: float, lb: Letterbox) -> 
     return nms(boxes, scores.tolist(), threshold, lb.width, lb.height)
 
 
-def nms(boxes: Sequence[Box], scores: Sequence[float], threshold: float, width: int,
-        height: int) -> list[Detection]:
-    """Boxes scoring ≥ ``threshold``, non-maximum suppressed (IoU :data:`NMS_IOU`), at most
-    :data:`MAX_DETECTIONS`, clamped to the ``width``×``height`` frame (those outside it
-    dropped), best first."""
+def nms_kept(boxes: Sequence[Box], scores: Sequence[float], threshold: float, width: int,
+             height: int) -> list[int]:
+    """Indices of the boxes scoring ≥ ``threshold``, non-maximum suppressed (IoU
+    :data:`NMS_IOU`), at most :data:`MAX_DETECTIONS`, those outside the ``width``×``height``
+    frame dropped, best first."""
     rects = [[b.x0, b.y0, b.width, b.height] for b in boxes]
     keep = cv2.dnn.NMSBoxes(rects, list(scores), threshold, NMS_IOU, top_k=MAX_DETECTIONS)
-    out = []
-    for i in np.asarray(keep, dtype=np.int64).reshape(-1):
-        box = boxes[i]
-        if box.x1 > 0 and box.y1 > 0 and box.x0 < width and box.y0 < height:
-            out.append(Detection(box.clamp(width, height), float(scores[i])))
-    return out
+    return [int(i) for i in np.asarray(keep, dtype=np.int64).reshape(-1)
+            if boxes[i].x1 > 0 and boxes[i].y1 > 0 and boxes[i].x0 < width and boxes[i].y0 < height]
+
+
+def nms(boxes: Sequence[Box], scores: Sequence[float], threshold: float, width: int,
+        height: int) -> list[Detection]:
+    """The detections :func:`nms_kept` keeps, clamped to the frame."""
+    return [Detection(boxes[i].clamp(width, height), float(scores[i]))
+            for i in nms_kept(boxes, scores, threshold, width, height)]
 
 
 class Detector:

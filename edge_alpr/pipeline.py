@@ -218,7 +218,8 @@ class PlateReader:
             return []
         if self.plate_ocr is None:
             return [self._segments(gray, d, clock) for d in detections]
-        texts = self.plate_ocr(gray, [d.box for d in detections])
+        texts = self.plate_ocr(gray, [d.box for d in detections],
+                               [d.check_box for d in detections])
         wholes = [whole_result(d, t) for d, t in zip(detections, texts, strict=True)]
         if clock is not None:
             clock.lap("plate_ocr")

@@ -6,6 +6,8 @@ to its input, whatever the layout (two-row plates fill the input as one-row ones
 input size and margin are read from the model's metadata. A plate read unsurely gets a second
 look: the slot probabilities averaged over the box cut a few ways (:data:`SECOND_LOOKS`); one
 still unsure whose crop is smeared along its rows gets a deblur look (:data:`BLURRED_ABOVE`).
+One still unsure after these is read again, with every look, from the plate check's own box
+for it when the pipeline has one (``Detection.check_box``), and the surer reading is kept.
 """
 
 from __future__ import annotations
@@ -102,9 +104,26 @@ class PlateOCR:
             return np.zeros(shape, np.float32)
         return self.model.run(np.ascontiguousarray(inputs), [shape])[0]
 
-    def __call__(self, gray: np.ndarray, boxes: Sequence[Box]) -> list[PlateText]:
+    def __call__(self, gray: np.ndarray, boxes: Sequence[Box],
+                 check_boxes: Sequence[Box | None] | None = None) -> list[PlateText]:
+        """The decoded text of each box of ``gray``, in order, with the looks of
+        :meth:`read` for the unsure ones; a plate still unsure after them that has a box in
+        ``check_boxes`` (the plate check's own box for it, or None) is read again from that
+        box, all such plates together, and the surer of its two readings kept."""
+        texts = self.read(gray, boxes)
+        again = [i for i, t in enumerate(texts) if check_boxes and check_boxes[i] is not None
+                 and not is_sure(t, self.sure)]
+        if again:
+            looks = self.read(gray, [check_boxes[i] for i in again])
+            for i, text in zip(again, looks, strict=True):
+                if _sureness(text) > _sureness(texts[i]):
+                    texts[i] = text
+        return texts
+
+    def read(self, gray: np.ndarray, boxes: Sequence[Box]) -> list[PlateText]:
         """The decoded text of each box of ``gray``, in order; a reading less sure than
-        :attr:`sure` is replaced by its second look (all of them in one more call)."""
+        :attr:`sure` is replaced by its second look (all of them in one more call), and one
+        still unsure whose crop is smeared by its deblur look where that is trusted."""
         probs = self.probabilities(self.inputs(gray, boxes))
         texts = [decode_slots(p, self.classes) for p in probs]
         unsure = [i for i, t in enumerate(texts) if not is_sure(t, self.sure)]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .detector import Detection, nms
+from .detector import Detection, nms_kept
 from .geometry import Box
 from .session import OnnxModel
 
@@ -56,22 +56,30 @@ def apply_deltas(boxes: Sequence[Box], deltas: np.ndarray) -> list[Box]:
 # for the smallest plates, which the detector draws up to twice too large. Smaller redraws
 # bring boxes a little closer to the annotations (mean IoU 0.81 → 0.84 on validation) but the
 # reader's crop margins were measured on the detector's own boxes: applied to every box they
-# changed two readings of the 52 training and validation plates, both for the worse.
+# changed two readings of the 52 training and validation plates, both for the worse. The
+# check's box is kept beside such a box instead (``Detection.check_box``), for the reader's
+# second cut of a plate it reads unsurely.
 REDRAW_MIN_SCALE = 1.25
 
 
-def redraw(boxes: Sequence[Box], deltas: np.ndarray) -> list[Box]:
-    """``boxes`` with the check's deltas applied where they scale a side by at least
-    :data:`REDRAW_MIN_SCALE`; the others as they are."""
-    big = np.abs(deltas[:, 2:]).max(axis=1) >= np.log(REDRAW_MIN_SCALE)
-    moved = apply_deltas(boxes, deltas)
-    return [m if b else box for box, m, b in zip(boxes, moved, big, strict=True)]
+def redrawn(boxes: Sequence[Box], checked: Sequence[Box]) -> list[bool]:
+    """Whether each of the check's boxes scales a side of its box by at least
+    :data:`REDRAW_MIN_SCALE` (either way): the box is then redrawn as the check's."""
+    limit = np.log(REDRAW_MIN_SCALE)
+    return [max(abs(np.log(c.width / b.width)), abs(np.log(c.height / b.height))) >= limit
+            for b, c in zip(boxes, checked, strict=True)]
+
+
+def redraw(boxes: Sequence[Box], checked: Sequence[Box]) -> list[Box]:
+    """``boxes``, each replaced by the check's box where that is far off (:func:`redrawn`)."""
+    return [c if far else b
+            for b, c, far in zip(boxes, checked, redrawn(boxes, checked), strict=True)]
 
 
 class PlateVerifier:
-    """For boxes of a grayscale frame: the probability that each is a plate and the plate's
-    box redrawn, in one batched call. Input size, margin and the cascade's threshold come from
-    the model's metadata."""
+    """For boxes of a grayscale frame: the probability that each is a plate and the check's
+    own box for the plate, in one batched call. Input size, margin and the cascade's threshold
+    come from the model's metadata."""
 
     def __init__(self, model: OnnxModel) -> None:
         self.model = model
@@ -81,21 +89,24 @@ class PlateVerifier:
 
     def __call__(self, gray: np.ndarray, boxes: Sequence[Box]
                  ) -> tuple[np.ndarray, list[Box]]:
-        """(N,) float32 plate probabilities and the N boxes, redrawn where the check finds
-        them far off (:func:`redraw`), for ``boxes`` in ``gray``'s pixels (a redrawn one may
-        reach past the frame)."""
+        """(N,) float32 plate probabilities and the check's N boxes (its regression applied
+        to each of ``boxes``, in ``gray``'s pixels; one may reach past the frame)."""
         if not boxes:
             return np.zeros(0, np.float32), []
         crops = check_crops(gray, boxes, self.input_hw, self.margin)
         # N rows: plate probability, then the box deltas dx, dy, dw, dh.
         out = self.model.run(crops[..., None], [(len(boxes), 5)])[0]
-        return out[:, 0].astype(np.float32), redraw(boxes, out[:, 1:])
+        return out[:, 0].astype(np.float32), apply_deltas(boxes, out[:, 1:])
 
 
-def cascade(detections: Sequence[Detection], probs: np.ndarray, boxes: Sequence[Box],
+def cascade(detections: Sequence[Detection], probs: np.ndarray, checked: Sequence[Box],
             threshold: float, width: int, height: int) -> list[Detection]:
     """The detector's candidates after the check: each scores the detector's score times the
-    check's plate probability and takes the check's box; those under ``threshold`` go, and
-    the redrawn boxes are suppressed again (two candidates may have found one plate)."""
+    check's plate probability, its box redrawn as the check's where that is far off
+    (:func:`redraw`) and the check's box kept beside it otherwise; those under ``threshold``
+    go, and the rest are suppressed again (two candidates may have found one plate)."""
     scores = [d.score * float(p) for d, p in zip(detections, probs, strict=True)]
-    return nms(boxes, scores, threshold, width, height)
+    boxes = redraw([d.box for d in detections], checked)
+    return [Detection(boxes[i].clamp(width, height), scores[i],
+                      None if boxes[i] == checked[i] else checked[i].clamp(width, height))
+            for i in nms_kept(boxes, scores, threshold, width, height)]

@@ -125,8 +125,10 @@ def test_an_unsure_reading_gets_a_second_look_in_one_more_call(tmp_path):
     run = unsure.model.run
     unsure.model.run = lambda x, expected=(): calls.append(len(x)) or run(x, expected)
     plates = PlateReader(threads=1, reader=WHOLE, plate_ocr=unsure).read(SAMPLE)
-    # Both plates are unsure: their recuts go in one batch after the first look's.
-    assert calls == [2, 2 * len(SECOND_LOOKS)]
+    # Both plates are unsure: their recuts go in one batch after the first look's. Then the
+    # one whose box the plate check did not redraw is read again from the check's box, the
+    # same two calls for it alone (the other one's box is the check's already).
+    assert calls == [2, 2 * len(SECOND_LOOKS), 1, len(SECOND_LOOKS)]
     assert [p.text for p in plates] == ["1234УБА"] * 2
 
 
@@ -170,6 +172,29 @@ def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(tmp_pat
     boxes = [Box(w + 10, h + 10, w + 90, h + 30), Box(-60, -10, 4, 12), Box(10, 10, 11, 40),
              Box(w - 30, 80, w + 120, 112)]
     assert [t.text for t in unsure(frame, boxes)] == ["1234УБА"] * len(boxes)
+
+
+def test_a_plate_still_unsure_is_read_again_from_the_checks_box_and_the_surer_reading_kept(
+        tmp_path):
+    ocr = PlateOCR(OnnxModel(spelling_model(tmp_path / "m.onnx", "1234УБА", 0.6), threads=1))
+    def text(t: str, p: float):
+        return decode_slots(spelled_probs(t, p), CLASSES)
+    a, b, c, d = (Box(x, 10, x + 80, 30) for x in (0, 100, 200, 300))
+    check_a, check_b, check_c = (Box(x + 2, 12, x + 76, 28) for x in (0, 100, 200))
+    reads = {a: text("1234УБА", 0.6), b: text("5678УБА", 0.999), c: text("1234УБА", 0.8),
+             d: text("1234УБА", 0.6), check_a: text("5678УБА", 0.999),
+             check_c: text("9999УБА", 0.6)}
+    calls = []
+    ocr.read = lambda gray, boxes: calls.append(list(boxes)) or [reads[x] for x in boxes]
+    texts = ocr(np.zeros((40, 400), np.uint8), [a, b, c, d], [check_a, check_b, check_c, None])
+    # b is sure, d has no box of the check's: only a and c are read again, in one call.
+    assert calls == [[a, b, c, d], [check_a, check_c]]
+    # a's second reading is surer and kept; c's is less sure and dropped.
+    assert [t.text for t in texts] == ["5678УБА", "5678УБА", "1234УБА", "1234УБА"]
+    assert texts[2] is reads[c]
+    calls.clear()
+    ocr(np.zeros((40, 400), np.uint8), [a, d])  # no boxes of the check's: one reading each
+    assert calls == [[a, d]]
 
 
 @pytest.mark.parametrize("deblurred_p, replaced", [(0.999, True), (0.7, False)])

@@ -15,7 +15,15 @@ from edge_alpr.image import read_image, to_gray
 from edge_alpr.models import DETECTOR, FP32, INT8, VERIFIER, bundled_model
 from edge_alpr.pipeline import PlateReader
 from edge_alpr.session import OnnxModel
-from edge_alpr.verifier import REDRAW_MIN_SCALE, PlateVerifier, apply_deltas, check_crops, redraw
+from edge_alpr.verifier import (
+    REDRAW_MIN_SCALE,
+    PlateVerifier,
+    apply_deltas,
+    cascade,
+    check_crops,
+    redraw,
+    redrawn,
+)
 
 
 def shipped(role: str, precision: str = FP32) -> OnnxModel:
@@ -114,11 +122,30 @@ def test_only_boxes_the_check_finds_far_off_are_redrawn():
     deltas = np.array([[0.1, 0.1, 0.9 * k, -0.9 * k],  # moved and resized a little: kept
                        [0.0, 0.0, -1.1 * k, 0.0],  # a side shrunk more: redrawn
                        [0.05, 0.0, 0.0, 1.1 * k]], np.float32)
-    kept, shrunk, grown = redraw(boxes, deltas)
-    assert kept == boxes[0]
+    checked = apply_deltas(boxes, deltas)
+    kept, shrunk, grown = redraw(boxes, checked)
+    assert kept == boxes[0] and redrawn(boxes, checked) == [False, True, True]
     assert shrunk.width == pytest.approx(100 / REDRAW_MIN_SCALE**1.1, rel=1e-4)
     assert grown.height == pytest.approx(40 * REDRAW_MIN_SCALE**1.1, rel=1e-4)
     assert grown.center[0] == pytest.approx(455)
+
+
+def test_the_cascade_keeps_the_checks_box_beside_a_box_it_does_not_redraw():
+    dets = [Detection(Box(20, 10, 120, 50), 0.9), Detection(Box(200, 0, 300, 40), 0.8),
+            Detection(Box(400, 0, 500, 40), 0.7)]
+    k = np.log(REDRAW_MIN_SCALE)
+    checked = apply_deltas([d.box for d in dets], np.array(
+        [[0.02, 0.0, 0.5 * k, 0.5 * k],  # a little off: kept, the check's box beside it
+         [0.0, 0.0, -1.1 * k, 0.0],  # far off: redrawn, nothing beside it
+         [0.0, 0.0, 0.0, 0.0]], np.float32))  # the same box: nothing beside it
+    found = cascade(dets, np.ones(3, np.float32), checked, 0.1, 640, 480)
+    assert [d.box for d in found] == [dets[0].box, checked[1], dets[2].box]
+    assert found[0].check_box == checked[0] and found[0].check_box != dets[0].box
+    assert found[1].check_box is None and found[2].check_box is None
+    # A plate's boxes are clamped to the frame alike.
+    (edge,) = cascade([Detection(Box(600, 0, 660, 20), 0.9)], np.ones(1, np.float32),
+                      [Box(610, 0, 680, 20)], 0.1, 640, 480)
+    assert edge.box.x1 == edge.check_box.x1 == 640
 
 
 def test_cascade_skips_the_check_when_nothing_is_detected(detector):
@@ -146,13 +173,14 @@ def test_shipped_check_tells_the_sample_plates_from_the_rest_of_the_frame(precis
     check = PlateVerifier(shipped(VERIFIER, precision))
     plates = [d.box for d in Detector(shipped(DETECTOR))(sample_gray)][:2]
     assert len(plates) == 2
-    probs, redrawn = check(sample_gray, plates)
+    probs, checked = check(sample_gray, plates)
     assert probs.min() >= 0.5
+    redrawn_boxes = redraw(plates, checked)
     truth = [Box(*p["box"]) for p in json.loads(
         sample_frames()[0].with_suffix(".json").read_text(encoding="utf-8"))]
     # The small two-row plate's box (1.2× too wide) is redrawn; the one-row one is left.
     before = [max(b.iou(t) for b in plates) for t in truth]
-    after = [max(r.iou(t) for r in redrawn) for t in truth]
+    after = [max(r.iou(t) for r in redrawn_boxes) for t in truth]
     assert min(after) >= 0.7 and after[1] >= 0.85 and after[1] > before[1] + 0.1
     assert after[0] == before[0]
     rng = np.random.default_rng(1)
@@ -186,9 +214,9 @@ def test_export_of_an_untrained_check_matches_keras_and_loads(tmp_path):
     boxes = [Box(10, 10, 60, 30), Box(100, 50, 190, 110)]
     expected = np.asarray(model(check_crops(gray, boxes, hw, 0.2)[..., None]))
     assert expected.shape == (2, 5)
-    probs, redrawn = check(gray, boxes)
+    probs, checked = check(gray, boxes)
     np.testing.assert_allclose(probs, expected[:, 0], atol=1e-5)
-    for r, e in zip(redrawn, redraw(boxes, expected[:, 1:]), strict=True):
+    for r, e in zip(checked, apply_deltas(boxes, expected[:, 1:]), strict=True):
         np.testing.assert_allclose(r.as_list(), e.as_list(), atol=1e-3)
 
 
