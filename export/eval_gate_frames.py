@@ -28,7 +28,7 @@ import numpy as np
 
 from edge_alpr.annotations import Photo
 from edge_alpr.geometry import Box
-from edge_alpr.pipeline import BOTH, PlateReader
+from edge_alpr.pipeline import BOTH, PlateReader, PlateResult
 
 from .conditions import Condition, degrade_image
 from .data import photos as all_photos
@@ -90,6 +90,12 @@ def paste(crops: Sequence[LabelledCrop], scenes: Sequence[np.ndarray], seed: int
     return frames
 
 
+def pasted_read(frame: GateFrame, reads: Sequence[PlateResult]) -> PlateResult | None:
+    """The first of ``reads`` (a frame's, best first) whose box holds the pasted plate's
+    centre: the plate found; None when none does."""
+    return next((p for p in reads if p.box.contains_point(*frame.plate.center)), None)
+
+
 def score_frames(reader: PlateReader, frames: Sequence[GateFrame], condition: Condition
                  ) -> tuple[int, int, list[tuple[str, str, str]]]:
     """Plates found, plates read exactly, and the misses (name, label, read or "")."""
@@ -97,11 +103,9 @@ def score_frames(reader: PlateReader, frames: Sequence[GateFrame], condition: Co
     misses = []
     for f in frames:
         image = degrade_image(condition, f.image, [f.plate], f.name, photo=False)
-        cx, cy = f.plate.center
-        hits = [p for p in reader.read(image)
-                if p.box.x0 <= cx <= p.box.x1 and p.box.y0 <= cy <= p.box.y1]
-        read = hits[0].text if hits else ""
-        found += bool(hits)
+        hit = pasted_read(f, reader.read(image))
+        read = hit.text if hit else ""
+        found += hit is not None
         exact += read == f.text
         if read != f.text:
             misses.append((f.name, f.text, read))

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from edge_alpr.annotations import Photo  # noqa: E402
-from edge_alpr.detector import Detector, nms  # noqa: E402
+from edge_alpr.detector import Detection, Detector  # noqa: E402
 from edge_alpr.geometry import Box  # noqa: E402
 from edge_alpr.metrics import DetectionScore, detection_score, threshold_sweep  # noqa: E402
 from edge_alpr.models import DETECTOR, FP32, INT8, VERIFIER, model_file_name, sha256_of  # noqa: E402
 from edge_alpr.session import OnnxModel  # noqa: E402
-from edge_alpr.verifier import apply_deltas, check_crops, redraw  # noqa: E402
+from edge_alpr.verifier import apply_deltas, cascade, check_crops  # noqa: E402
 
 from .data import photos, read_gray, split  # noqa: E402
 from .onnx_export import export_onnx, max_abs_diff, quantize_int8  # noqa: E402
@@ -75,8 +75,8 @@ def cascade_score(cands: Candidates, check: Callable[[np.ndarray], np.ndarray],
             preds.append([])
             continue
         out = check(crops)
-        dets = nms(redraw(boxes, apply_deltas(boxes, out[:, 1:])), (scores * out[:, 0]).tolist(),
-                   0.0, w, h)
+        dets = cascade([Detection(b, float(sc)) for b, sc in zip(boxes, scores, strict=True)],
+                       out[:, 0], apply_deltas(boxes, out[:, 1:]), 0.0, w, h)
         preds.append([(d.box, d.score) for d in dets])
     truth = [[pl.box for pl in p.plates] for p in val]
     ious = [max((b.iou(t) for b, _ in ps), default=0.0)
