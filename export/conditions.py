@@ -148,6 +148,14 @@ def ellipse_d2(rows: slice, cols: slice, cx: float, cy: float, a: float, sx: flo
     return u * u + v * v
 
 
+def spot(f: np.ndarray, cx: float, cy: float, a: float, sx: float, sy: float, peak: float,
+         spread: float) -> np.ndarray:
+    """``f`` (float, H×W) brightened by an elliptic Gaussian spot, semi-axes ``sx``×``sy`` px
+    turned by ``a`` radians; a small ``spread`` gives a sharp edge, a large one a wide halo."""
+    h, w = f.shape
+    return f + peak * np.exp(-ellipse_d2(slice(0, h), slice(0, w), cx, cy, a, sx, sy) / spread)
+
+
 def glare(image: np.ndarray, plates: Sequence[Box], rng: np.random.Generator, radius: float,
           elongation: float, halo: float) -> np.ndarray:
     """A headlight's reflection on each plate: a saturated elliptic spot at a random place on

@@ -15,7 +15,7 @@ import numpy as np
 
 from edge_alpr.detector import PAD_VALUE
 
-from .conditions import defocus, motion_blur
+from .conditions import defocus, motion_blur, spot
 from .detector_model import INPUT_HW, STRIDE
 
 # Channels of the target map: heat, log w, log h, offset x, offset y, centre mask.
@@ -29,6 +29,9 @@ NEAR_PLATE = 0.75
 # 1080p, defocus of a lens a little off.
 MOTION_SHARE, MOTION_PX = 0.3, (3.0, 20.0)
 DEFOCUS_SHARE, DEFOCUS_PX = 0.15, (1.0, 4.0)
+# Headlight reflections (``train_detector --glare``): a spot on each plate with this chance,
+# and one anywhere in the crop with the other, so that a spot tells nothing about a plate.
+GLARE_PLATE, GLARE_ANYWHERE = 0.3, 0.15
 
 
 @dataclass(frozen=True)
@@ -131,15 +134,40 @@ def camera_blur(rng: np.random.Generator, crop: np.ndarray, input_px: float) -> 
     return crop
 
 
+def headlight_glare(rng: np.random.Generator, crop: np.ndarray, boxes: np.ndarray
+                    ) -> np.ndarray:
+    """``crop`` with a lamp's reflection on some of its plates (``boxes``, crop pixels): a
+    saturated spot a character or two across, anywhere on the plate's middle, any angle, sharp
+    or with a halo; and now and then one anywhere else. A spot splits a plate in two bright
+    halves, and a detector that never saw one boxes only one of them."""
+    f = crop.astype(np.float32)
+    for x0, y0, x1, y1 in boxes:
+        if rng.random() < GLARE_PLATE:
+            w, h = x1 - x0, y1 - y0
+            f = spot(f, x0 + w * rng.uniform(0.1, 0.9), y0 + h * rng.uniform(0.2, 0.8),
+                     rng.uniform(0, np.pi), w * rng.uniform(0.015, 0.08),
+                     h * rng.uniform(0.04, 0.15), rng.uniform(250, 600), rng.uniform(0.3, 3.0))
+    if rng.random() < GLARE_ANYWHERE:
+        side = crop.shape[0] * rng.uniform(0.005, 0.03)
+        f = spot(f, rng.uniform(0, crop.shape[1]), rng.uniform(0, crop.shape[0]),
+                 rng.uniform(0, np.pi), side * rng.uniform(1, 3), side, rng.uniform(250, 600),
+                 rng.uniform(0.3, 3.0))
+    return np.clip(f, 0, 255).astype(np.uint8)
+
+
 def make_batch(rng: np.random.Generator, frames: list[Frame], weights: np.ndarray,
                batch: int, size: int = CROP, near_plate: float = NEAR_PLATE,
-               near_hard: float = 0.0, blur: bool = False) -> tuple[np.ndarray, np.ndarray]:
+               near_hard: float = 0.0, blur: bool = False, glare: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
     """``batch`` augmented crops drawn from ``frames`` with probabilities ``weights``; with
-    ``blur``, camera blur (:func:`camera_blur`) before the photometric changes."""
+    ``glare``, headlight reflections (:func:`headlight_glare`), then with ``blur``, camera
+    blur (:func:`camera_blur`), before the photometric changes."""
     xs = np.empty((batch, size, size, 1), np.uint8)
     ys = np.empty((batch, size // STRIDE, size // STRIDE, TARGET_CHANNELS), np.float32)
     for i, j in enumerate(rng.choice(len(frames), size=batch, p=weights)):
         crop, boxes, frame_px = random_crop(rng, frames[j], size, near_plate, near_hard)
+        if glare:
+            crop = headlight_glare(rng, crop, boxes)
         if blur:
             crop = camera_blur(rng, crop, frame_px)
         xs[i, :, :, 0] = photometric(rng, crop)

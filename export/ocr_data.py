@@ -26,7 +26,7 @@ import numpy as np
 
 from edge_alpr.geometry import Box
 from edge_alpr.plate_ocr import plate_input
-from export.conditions import ellipse_d2
+from export.conditions import spot
 from export.data import PLATE_CONTEXT, photos, plate_crops, split
 from export.gate_data import gate_split
 from export.splice import hosts_and_glyphs, splice
@@ -138,19 +138,11 @@ def _disc(image: np.ndarray, radius: float) -> np.ndarray:
 SPECULAR = 0.0
 
 
-def _spot(f: np.ndarray, cx: float, cy: float, a: float, sx: float, sy: float, peak: float,
-          spread: float) -> np.ndarray:
-    """``f`` brightened by an elliptic Gaussian spot, semi-axes ``sx``×``sy`` px turned by
-    ``a`` radians; a small ``spread`` gives a sharp edge, a large one a wide halo."""
-    h, w = f.shape
-    return f + peak * np.exp(-ellipse_d2(slice(0, h), slice(0, w), cx, cy, a, sx, sy) / spread)
-
-
 def specular_spot(rng: np.random.Generator, f: np.ndarray) -> np.ndarray:
     """The lamp mirrored by the plate: a saturated, sharp-edged spot a character or two across,
     on the plate (the middle 80% of the input's width, 60% of its height), any angle."""
     h, w = f.shape
-    return _spot(f, rng.uniform(0.1 * w, 0.9 * w), rng.uniform(0.2 * h, 0.8 * h),
+    return spot(f, rng.uniform(0.1 * w, 0.9 * w), rng.uniform(0.2 * h, 0.8 * h),
                  rng.uniform(0, np.pi), rng.uniform(2, 9), rng.uniform(1.5, 5),
                  rng.uniform(250, 600), rng.uniform(0.3, 1.5))
 
@@ -172,7 +164,7 @@ def camera(rng: np.random.Generator, x: np.ndarray, specular: float = SPECULAR) 
     elif r < 0.6:
         f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.6, 2.0))
     if rng.random() < 0.2:  # glare: a headlight's saturated spot with a halo, any angle
-        f = _spot(f, rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0, np.pi),
+        f = spot(f, rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0, np.pi),
                   rng.uniform(2, 30), rng.uniform(2, 14), rng.uniform(150, 400), rng.uniform(1, 6))
     if specular and rng.random() < specular:
         f = specular_spot(rng, f)

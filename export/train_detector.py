@@ -120,6 +120,9 @@ def main() -> None:
     ap.add_argument("--camera-blur", action="store_true",
                     help="motion blur and defocus on a share of crops, as the plate check "
                          "trains with (export.detector_data.camera_blur)")
+    ap.add_argument("--glare", action="store_true",
+                    help="headlight reflections on a share of plates and crops "
+                         "(export.detector_data.headlight_glare)")
     args = ap.parse_args()
 
     setup(args.threads, args.seed)
@@ -142,7 +145,8 @@ def main() -> None:
         print(f"{sum(len(f.hard) for f in frames)} hard negatives in "
               f"{sum(len(f.hard) > 0 for f in frames)} frames", flush=True)
     batch_of = partial(make_batch, rng, frames, weights, args.batch, near_plate=args.near_plate,
-                       near_hard=near_hard, blur=args.camera_blur)
+                       near_hard=near_hard, blur=args.camera_blur,
+                       glare=args.glare)
     probe = batch_of()
     model.compile(optimizer=keras.optimizers.Adam(args.lr), loss=detector_loss)
     model.train_on_batch(*probe)

@@ -1,4 +1,4 @@
-"""The detector's training crops (export.detector_data): scale and camera blur."""
+"""The detector's training crops (export.detector_data): scale, camera blur and glare."""
 
 import numpy as np
 import pytest
@@ -48,3 +48,48 @@ def test_batches_are_blurred_only_when_asked(monkeypatch):
     lo, hi = detector_data.SCALE_RANGE
     assert all(lo * detector_data.BASE_SCALE <= px <= hi * detector_data.BASE_SCALE
                for px in seen)
+
+
+def test_headlight_glare_saturates_a_spot_on_the_plate_and_leaves_the_rest(monkeypatch):
+    """Every plate asked for gets a saturated spot within its middle, and nothing far from the
+    plates changes unless the spot anywhere is drawn."""
+    monkeypatch.setattr(detector_data, "GLARE_PLATE", 1.0)
+    monkeypatch.setattr(detector_data, "GLARE_ANYWHERE", 0.0)
+    crop = np.full((256, 256), 120, np.uint8)
+    boxes = np.array([[20, 30, 120, 55], [140, 180, 240, 205]], np.float32)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        out = detector_data.headlight_glare(rng, crop, boxes)
+        assert crop.max() == 120  # the input is not touched
+        for x0, y0, x1, y1 in boxes.astype(int):
+            w, h = x1 - x0, y1 - y0
+            middle = out[y0 + h // 5:y1 - h // 5, x0 + w // 10:x1 - w // 10]
+            assert middle.max() == 255
+        assert (out[95:140, :] == 120).all()  # between the plates, beyond both spots' reach
+
+
+def test_headlight_glare_draws_spots_off_plates_at_its_share(monkeypatch):
+    monkeypatch.setattr(detector_data, "GLARE_PLATE", 0.0)
+    crop = np.full((256, 256), 100, np.uint8)
+    rng = np.random.default_rng(4)
+    changed = [detector_data.headlight_glare(rng, crop, np.zeros((0, 4), np.float32)).max() > 100
+               for _ in range(400)]
+    assert np.mean(changed) == pytest.approx(detector_data.GLARE_ANYWHERE, abs=0.05)
+
+
+def test_batches_get_glare_only_when_asked(monkeypatch):
+    seen = []
+
+    def glare(rng, crop, boxes):
+        seen.append(len(boxes))
+        return np.full_like(crop, 255)
+
+    monkeypatch.setattr(detector_data, "headlight_glare", glare)
+    monkeypatch.setattr(detector_data, "photometric", lambda rng, crop: crop)
+    frame = detector_data.Frame(np.full((1080, 1920), 200, np.uint8),
+                                np.array([[800, 500, 1000, 550]], np.float32))
+    plain = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8)[0]
+    assert not seen and (plain == 200).mean() > 0.5
+    glared = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8,
+                                      glare=True)[0]
+    assert len(seen) == 8 and (glared == 255).all()
