@@ -300,8 +300,8 @@ def render(args: argparse.Namespace, started: str, imgs: Sequence[Frame],
             "", "## Models", "",
             "The TensorFlow pipelines load the Keras checkpoints the shipped ONNX models were "
             "exported from, committed under `benchmarks/keras/`:", ""]
-    for path, onnx in ((DETECTOR_KERAS, "models/detector_fp32.onnx (runs/detector_ft/last.keras)"),
-                       (CHECK_KERAS, "models/plate_check_*.onnx (runs/verifier_box/last.keras)"),
+    for path, onnx in ((DETECTOR_KERAS, "models/detector_*.onnx (runs/detector_glare/last.keras)"),
+                       (CHECK_KERAS, "models/plate_check_*.onnx (runs/verifier_blur/last.keras)"),
                        (CHARS_KERAS, "models/chars_*.onnx (runs/chars/last.keras)")):
         out.append(f"- `{path.relative_to(REPO)}` sha256 `{sha256(path)}`: {onnx}")
     return "\n".join(out) + "\n"

@@ -42,7 +42,7 @@ from .research_segment import research_segment  # noqa: E402
 log = logging.getLogger(__name__)
 
 KERAS_DIR = Path(__file__).resolve().parent / "keras"
-DETECTOR_KERAS = KERAS_DIR / "detector.keras"  # runs/detector_ft/last.keras → detector_fp32.onnx
+DETECTOR_KERAS = KERAS_DIR / "detector.keras"  # runs/detector_glare/last.keras → detector_*.onnx
 CHARS_KERAS = KERAS_DIR / "chars.keras"  # runs/chars/last.keras → chars_fp32.onnx, chars_int8.onnx
 CHECK_KERAS = KERAS_DIR / "plate_check.keras"  # runs/verifier_blur/last.keras → plate_check_*.onnx
 
