@@ -29,27 +29,6 @@ def test_camera_blur_smears_its_share_of_crops_and_leaves_the_rest():
     assert np.mean(changed) == pytest.approx(share, abs=0.06)
 
 
-def test_batches_are_blurred_only_when_asked(monkeypatch):
-    seen = []
-
-    def blur(rng, crop, frame_px):
-        seen.append(frame_px)
-        return np.zeros_like(crop)
-
-    monkeypatch.setattr(detector_data, "camera_blur", blur)
-    monkeypatch.setattr(detector_data, "photometric", lambda rng, crop: crop)
-    frame = detector_data.Frame(np.full((1080, 1920), 200, np.uint8),
-                                np.array([[800, 500, 1000, 550]], np.float32))
-    sharp = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8)[0]
-    assert not seen and (sharp == 200).mean() > 0.5
-    blurred = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8,
-                                       blur=True)[0]
-    assert len(seen) == 8 and not blurred.any()
-    lo, hi = detector_data.SCALE_RANGE
-    assert all(lo * detector_data.BASE_SCALE <= px <= hi * detector_data.BASE_SCALE
-               for px in seen)
-
-
 def test_headlight_glare_saturates_a_spot_on_the_plate_and_leaves_the_rest(monkeypatch):
     """Every plate asked for gets a saturated spot within its middle, and nothing far from the
     plates changes unless the spot anywhere is drawn."""
@@ -77,19 +56,26 @@ def test_headlight_glare_draws_spots_off_plates_at_its_share(monkeypatch):
     assert np.mean(changed) == pytest.approx(detector_data.GLARE_ANYWHERE, abs=0.05)
 
 
-def test_batches_get_glare_only_when_asked(monkeypatch):
+@pytest.mark.parametrize("flag, stage", [("blur", "camera_blur"), ("glare", "headlight_glare")])
+def test_batches_get_a_camera_stage_only_when_asked(monkeypatch, flag, stage):
     seen = []
 
-    def glare(rng, crop, boxes):
-        seen.append(len(boxes))
-        return np.full_like(crop, 255)
+    def spy(rng, crop, extra):  # extra: the crop's pixels per frame pixel, or its boxes
+        seen.append(extra)
+        return np.zeros_like(crop)
 
-    monkeypatch.setattr(detector_data, "headlight_glare", glare)
+    monkeypatch.setattr(detector_data, stage, spy)
     monkeypatch.setattr(detector_data, "photometric", lambda rng, crop: crop)
     frame = detector_data.Frame(np.full((1080, 1920), 200, np.uint8),
                                 np.array([[800, 500, 1000, 550]], np.float32))
     plain = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8)[0]
     assert not seen and (plain == 200).mean() > 0.5
-    glared = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8,
-                                      glare=True)[0]
-    assert len(seen) == 8 and (glared == 255).all()
+    changed = detector_data.make_batch(np.random.default_rng(2), [frame], np.ones(1), 8,
+                                       **{flag: True})[0]
+    assert len(seen) == 8 and not changed.any()
+    if flag == "blur":
+        lo, hi = detector_data.SCALE_RANGE
+        assert all(lo * detector_data.BASE_SCALE <= px <= hi * detector_data.BASE_SCALE
+                   for px in seen)
+    else:  # the frame's one plate, in crop pixels
+        assert all(boxes.shape == (1, 4) for boxes in seen)
