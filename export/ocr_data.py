@@ -143,8 +143,8 @@ def specular_spot(rng: np.random.Generator, f: np.ndarray) -> np.ndarray:
     on the plate (the middle 80% of the input's width, 60% of its height), any angle."""
     h, w = f.shape
     return spot(f, rng.uniform(0.1 * w, 0.9 * w), rng.uniform(0.2 * h, 0.8 * h),
-                 rng.uniform(0, np.pi), rng.uniform(2, 9), rng.uniform(1.5, 5),
-                 rng.uniform(250, 600), rng.uniform(0.3, 1.5))
+                rng.uniform(0, np.pi), rng.uniform(2, 9), rng.uniform(1.5, 5),
+                rng.uniform(250, 600), rng.uniform(0.3, 1.5))
 
 
 def camera(rng: np.random.Generator, x: np.ndarray, specular: float = SPECULAR) -> np.ndarray:
@@ -165,7 +165,7 @@ def camera(rng: np.random.Generator, x: np.ndarray, specular: float = SPECULAR) 
         f = cv2.GaussianBlur(f, (0, 0), rng.uniform(0.6, 2.0))
     if rng.random() < 0.2:  # glare: a headlight's saturated spot with a halo, any angle
         f = spot(f, rng.uniform(0, w), rng.uniform(0, h), rng.uniform(0, np.pi),
-                  rng.uniform(2, 30), rng.uniform(2, 14), rng.uniform(150, 400), rng.uniform(1, 6))
+                 rng.uniform(2, 30), rng.uniform(2, 14), rng.uniform(150, 400), rng.uniform(1, 6))
     if specular and rng.random() < specular:
         f = specular_spot(rng, f)
     if rng.random() < 0.15:  # dirt or an occluding bar
