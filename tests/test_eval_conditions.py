@@ -120,9 +120,11 @@ def test_the_json_holds_figures_parameters_and_misses(report):
 
 
 @pytest.mark.parametrize("reader", READERS)
-def test_read_crop_reads_a_plate_that_fills_the_crop(reader):
-    (crop,) = _rendered_crops()[:1]
-    assert read_crop(open_reader(reader, threads=1), crop.image) == crop.text
+def test_read_crop_reads_plates_that_fill_the_crop(reader):
+    # Most, not all: the segmentation path misses a rendered plate in six or so.
+    opened = open_reader(reader, threads=1)
+    crops = _rendered_crops()
+    assert sum(read_crop(opened, c.image) == c.text for c in crops) >= 0.75 * len(crops)
 
 
 def test_the_sheet_shows_each_condition_as_a_row_of_the_degraded_plates():
