@@ -355,6 +355,43 @@ def test_export_of_an_untrained_whole_plate_model_matches_keras_and_loads(tmp_pa
     assert [len(t.text) for t in ocr(gray, boxes)] == [7, 7]
 
 
+def test_a_keras_model_rebuilt_from_the_onnx_export_computes_it_and_trains_from_it(tmp_path):
+    pytest.importorskip("tensorflow", reason="needs the export extra")
+    from export.ocr_checkpoint import calibrate_batch_norms, keras_from_onnx
+    from export.ocr_model import build_ocr_model
+    from export.onnx_export import max_abs_diff
+    from export.tf_extra import keras
+    from export.train_ocr import CLASSES as TRAINED_CLASSES
+    from export.train_ocr import INPUT_HW, export_model
+
+    rng = np.random.default_rng(1)
+    model = build_ocr_model(INPUT_HW, 7, len(TRAINED_CLASSES), widths=(4, 8, 6, 8), head=4)
+    for layer in model.layers:  # batch norms and a bias as after training
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.get_weights()[0].shape[0]
+            layer.set_weights([rng.uniform(0.5, 2, n), rng.normal(0, 0.3, n),
+                               rng.normal(0, 0.3, n), rng.uniform(0.2, 3, n)])
+        elif isinstance(layer, keras.layers.Dense):
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel, rng.normal(0, 0.3, bias.shape)])
+    path = export_model(model, tmp_path / "plate_ocr_fp32.onnx", "random")
+    batches = [rng.integers(0, 256, (16, *INPUT_HW), dtype=np.uint8) for _ in range(2)]
+    rebuilt = keras_from_onnx(path)
+    assert max_abs_diff(rebuilt, path, batches) < 1e-5
+    calibrate_batch_norms(rebuilt, batches)
+    assert max_abs_diff(rebuilt, path, batches) < 1e-5
+    # Training mode normalises each batch by its own statistics: on the calibration data the
+    # rebuilt model then computes about what it does in inference, where an identity batch
+    # norm would not.
+    uncalibrated = keras_from_onnx(path)
+    for m in (rebuilt, uncalibrated):  # the batch norms alone
+        next(la for la in m.layers if isinstance(la, keras.layers.Dropout)).rate = 0.0
+    inference = np.asarray(rebuilt(batches[0]))
+    trained = np.asarray(rebuilt(batches[0], training=True))
+    assert np.abs(trained - inference).max() < 0.05
+    assert np.abs(np.asarray(uncalibrated(batches[0], training=True)) - inference).max() > 0.05
+
+
 def test_tune_combine_replays_both_at_each_threshold():
     from export.tune_combine import replay
 
