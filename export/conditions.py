@@ -183,6 +183,52 @@ def glare(image: np.ndarray, plates: Sequence[Box], rng: np.random.Generator, ra
     return np.clip(image + _like(add, image), 0, 255).astype(np.uint8)
 
 
+def tilted_corners(box: Box, roll: float, squeeze: float, far: float) -> np.ndarray:
+    """(4, 2) float32: ``box``'s corners (clockwise from top-left) as a plate turned ``roll``
+    degrees about its centre (counter-clockwise as seen) and seen from its left side: its
+    width ×``squeeze``, its right edge ×``far`` as tall as its left (the far edge of a plate
+    turned away shows smaller)."""
+    cx, cy = box.center
+    hw, hh = box.width * squeeze / 2, box.height / 2
+    pts = np.array([[-hw, -hh], [hw, -hh * far], [hw, hh * far], [-hw, hh]], np.float64)
+    a = np.deg2rad(roll)
+    turn = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    return (pts @ turn.T + [cx, cy]).astype(np.float32)
+
+
+def tilt(image: np.ndarray, plates: Sequence[Box], roll: float, squeeze: float = 1.0,
+         far: float = 1.0) -> np.ndarray:
+    """Each plate turned and seen from the side (:func:`tilted_corners`) in place.
+
+    In a frame, the plate and its surroundings out to 30% of its size are warped into the
+    unchanged scene, with a soft seam; the frame keeps its size, so boxes keep their
+    coordinates. A plate that fills its image (a crop) is warped with its edges replicated
+    and cut at the tilted plate's bounding box, as a detector's box around it would be: the
+    crop grows to hold the whole plate."""
+    h, w = image.shape[:2]
+    out = image
+    for box in plates:
+        src = np.array([[box.x0, box.y0], [box.x1, box.y0], [box.x1, box.y1], [box.x0, box.y1]],
+                       np.float32)
+        dst = tilted_corners(box, roll, squeeze, far)
+        if box.area >= 0.9 * w * h:
+            (x0, y0), (x1, y1) = np.floor(dst.min(axis=0)), np.ceil(dst.max(axis=0))
+            shift = np.float32([x0, y0])
+            matrix = cv2.getPerspectiveTransform(src, dst - shift)
+            return cv2.warpPerspective(image, matrix, (int(x1 - x0), int(y1 - y0)),
+                                       flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        matrix = cv2.getPerspectiveTransform(src, dst)
+        warped = cv2.warpPerspective(out, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                                     borderMode=cv2.BORDER_REPLICATE)
+        around = box.pad(0.3)
+        region = tilted_corners(around, roll, squeeze, far)
+        mask = np.zeros((h, w), np.float32)
+        cv2.fillConvexPoly(mask, np.round(region).astype(np.int32), 1.0)
+        mask = _like(cv2.GaussianBlur(mask, (0, 0), max(0.05 * box.height, 0.5)), image)
+        out = np.clip(out * (1 - mask) + warped * mask + 0.5, 0, 255).astype(np.uint8)
+    return out.copy() if out is image else out
+
+
 class Degradation(Protocol):
     """One condition's change to an image, given its plates' boxes and its generator."""
 
@@ -295,6 +341,23 @@ class Noise:
 
 
 @dataclass(frozen=True)
+class Tilt:
+    roll: float = 0.0  # degrees, counter-clockwise as seen
+    squeeze: float = 1.0  # width seen, × the plate's
+    far: float = 1.0  # right edge's height, × the left's
+
+    def __call__(self, image: np.ndarray, plates: Sequence[Box], rng: np.random.Generator
+                 ) -> np.ndarray:
+        return tilt(image, plates, self.roll, self.squeeze, self.far)
+
+    def __str__(self) -> str:
+        if self.squeeze == 1 and self.far == 1:
+            return f"plate rolled {self.roll:g}°"
+        return (f"plate seen from the side: width ×{self.squeeze:g}, far edge "
+                f"×{self.far:g}" + (f", rolled {self.roll:g}°" if self.roll else ""))
+
+
+@dataclass(frozen=True)
 class Condition:
     """A camera condition as it falls on the two data sets: ``photo`` on a 1920×1080 daylight
     frame (full frame, plates where annotated), ``crop`` on a gate-camera plate crop (720p
@@ -322,6 +385,10 @@ SUITE: tuple[Condition, ...] = (
     Condition("glare", Glare(0.03, 2.0, 2.0), Glare(0.03, 2.0, 2.0)),
     Condition("jpeg-20", Jpeg(20), Jpeg(20)),
     Condition("noise", Noise(10), Noise(10)),
+    # A camera beside the lane or a crooked plate: 10° of roll; a plate seen 40° from the side
+    # (width × cos 40°), its far edge a tenth smaller.
+    Condition("roll-10", Tilt(roll=10), Tilt(roll=10)),
+    Condition("side-40", Tilt(squeeze=0.77, far=0.9), Tilt(squeeze=0.77, far=0.9)),
 )
 
 

@@ -274,8 +274,7 @@ def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[Labelle
             c = by_crop[m.image]
             h, w = c.image.shape[:2]
             seen = degrade_image(cond, c.image, [Box(0, 0, w, h)], c.name, photo=False)
-            gap = np.full((h, max(2, w // 20)), 255, np.uint8)
-            drawn.append((seen if blind else np.hstack([c.image, gap, seen]), m))
+            drawn.append((seen if blind else _side_by_side(c.image, seen), m))
         if not drawn:
             continue
         folder = out / row.reader / row.condition
@@ -288,6 +287,14 @@ def miss_sheets(report: Report, photos: Sequence[Photo], crops: Sequence[Labelle
         paths += write_sheets([(image, [f"#{k}"] if blind else _miss_lines(m))
                                for k, (image, m) in enumerate(drawn)], folder)
     return paths
+
+
+def _side_by_side(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a`` and ``b`` in a row on white, tops aligned: a tilted crop is taller than its own."""
+    h = max(a.shape[0], b.shape[0])
+    a, b = (cv2.copyMakeBorder(x, 0, h - x.shape[0], 0, 0, cv2.BORDER_CONSTANT, value=255)
+            for x in (a, b))
+    return np.hstack([a, np.full((h, max(2, a.shape[1] // 20)), 255, np.uint8), b])
 
 
 def _cell(n: int, total: int) -> str:

@@ -20,6 +20,8 @@ from export.conditions import (
     motion_kernel,
     night,
     rescale,
+    tilt,
+    tilted_corners,
 )
 
 
@@ -98,6 +100,53 @@ def _scene_with_plate() -> tuple[np.ndarray, Box]:
     img[y0:y1, x0:x1] = 230  # white plate
     img[y0 + 10:y1 - 10, x0 + 20:x1 - 20:12] = 20  # dark strokes
     return img, plate
+
+
+def test_tilted_corners_turn_narrow_and_shrink_the_far_edge():
+    box = Box(30, 15, 70, 25)  # 40 × 10 around (50, 20)
+    assert np.allclose(tilted_corners(box, 0, 1, 1), [[30, 15], [70, 15], [70, 25], [30, 25]])
+    # 90° counter-clockwise as seen (y down): the right end goes up.
+    turned = tilted_corners(box, 90, 1, 1)
+    assert np.allclose(turned[1], [50 - 5, 20 - 20]) and np.allclose(np.ptp(turned, 0), [10, 40])
+    side = tilted_corners(box, 0, 0.5, 0.8)
+    assert np.allclose(np.ptp(side[:, 0]), 20)
+    assert np.isclose(side[2, 1] - side[1, 1], 8) and np.isclose(side[3, 1] - side[0, 1], 10)
+
+
+def test_a_plate_rolled_in_a_frame_slopes_and_leaves_the_scene_away_from_it():
+    img, plate = _scene_with_plate()
+    x0, y0, x1, y1 = plate.to_int()
+    img[y0:y1, x0:x1] = 230
+    img[y0 + 24:y0 + 27, x0 + 10:x1 - 10] = 0  # a dark line along the plate's middle
+    out = tilt(img, [plate], 10)
+    assert out.shape == img.shape
+    far = np.ones(img.shape, bool)
+    fx0, fy0, fx1, fy1 = plate.pad(1.0).clamp(img.shape[1], img.shape[0]).to_int()
+    far[fy0:fy1, fx0:fx1] = False
+    assert np.array_equal(out[far], img[far])
+
+    def line_row(x: int) -> float:
+        return float(np.argmin(out[y0 - 40:y1 + 40, x].astype(int))) + y0 - 40
+
+    # 160 px of the line apart: a rise of 160 × tan 10° = 28 px, right end up.
+    assert line_row(x0 + 20) - line_row(x1 - 20) == pytest.approx(28, abs=3)
+
+
+def test_a_tilted_crop_grows_to_the_tilted_plates_bounding_box():
+    img, plate = _scene_with_plate()
+    x0, y0, x1, y1 = plate.to_int()
+    crop = img[y0:y1, x0:x1].copy()  # 200 × 50, the plate filling it
+    full = Box(0, 0, crop.shape[1], crop.shape[0])
+    rolled = tilt(crop, [full], 10)
+    # 200 cos 10° + 50 sin 10° wide, 200 sin 10° + 50 cos 10° tall.
+    assert rolled.shape == pytest.approx((84, 206), abs=1)
+    side = tilt(crop, [full], 0, 0.77, 0.9)
+    assert side.shape == pytest.approx((50, 154), abs=1)
+    # The strokes' ink shrinks with the plate's area seen (0.77 × the mean of 1 and 0.9).
+    def ink(image: np.ndarray) -> float:
+        return float(np.clip(230 - image.astype(float), 0, None).sum())
+
+    assert ink(side) == pytest.approx(0.77 * 0.95 * ink(crop), rel=0.1)
 
 
 def test_night_darkens_the_scene_and_flattens_the_plate():
