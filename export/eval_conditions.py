@@ -43,6 +43,7 @@ from edge_alpr.evaluate import evaluate
 from edge_alpr.geometry import Box
 from edge_alpr.image import read_image, to_gray
 from edge_alpr.metrics import edit_distance
+from edge_alpr.models import AUTO, PRECISION_CHOICES
 from edge_alpr.pipeline import READERS, PlateReader
 
 from .conditions import SUITE, Condition, degrade_image
@@ -124,10 +125,10 @@ def _rate(n: int, total: int) -> float | None:
     return round(n / total, 4) if total else None
 
 
-def open_reader(name: str, threads: int | None = None) -> PlateReader:
+def open_reader(name: str, threads: int | None = None, precision: str = AUTO) -> PlateReader:
     """The shipped reader with ``name`` as its reading path, as a user would open it."""
     try:
-        return PlateReader(threads=threads, reader=name)
+        return PlateReader(threads=threads, reader=name, precision=precision)
     except ValueError as e:  # a name this PlateReader does not know
         raise ReaderUnavailable(f"PlateReader(reader={name!r}): {e}") from e
 
@@ -184,7 +185,7 @@ def score_photos(reader: PlateReader, photos: Sequence[Photo], condition: Condit
 def run_suite(readers: Sequence[str], conditions: Sequence[Condition],
               photos: Sequence[Photo], crops: Sequence[LabelledCrop],
               threads: int | None = None, data: dict[str, Any] | None = None,
-              frames: Path | None = None) -> Report:
+              frames: Path | None = None, precision: str = AUTO) -> Report:
     """Every reader under every condition on ``photos`` (end to end) and ``crops`` (reading
     only); an empty data set is skipped. Degraded frames go to ``frames`` when given."""
     start = time.perf_counter()
@@ -194,7 +195,7 @@ def run_suite(readers: Sequence[str], conditions: Sequence[Condition],
         folder.mkdir(parents=True, exist_ok=True)
         for name in readers:
             try:
-                reader = open_reader(name, threads)
+                reader = open_reader(name, threads, precision)
             except ReaderUnavailable as e:
                 unavailable[name] = str(e)
                 continue
@@ -366,6 +367,9 @@ def add_suite_arguments(ap: argparse.ArgumentParser, default_readers: str) -> No
     ap.add_argument("--condition", action="append", dest="conditions",
                     choices=[c.name for c in SUITE], help="condition, repeatable (default: all)")
     ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+    ap.add_argument("--precision", choices=PRECISION_CHOICES, default=AUTO,
+                    help="the models' precision, as edge-alpr's --precision (default auto; "
+                    "int8 is what auto runs on ARM CPUs with int8 dot-product instructions)")
 
 
 def chosen_conditions(names: Sequence[str] | None) -> list[Condition]:
@@ -398,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info["command"] = "python -m export.eval_conditions " + " ".join(
         sys.argv[1:] if argv is None else argv)
     report = run_suite(args.readers or READERS, conditions, photos, crops, args.threads,
-                       info, args.frames)
+                       info, args.frames, args.precision)
     table = markdown(report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "conditions.md").write_text(table, encoding="utf-8")

@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           "| condition | reader | found | exact |\n|---|---|---|---|")
     for name in args.readers or [BOTH]:
         try:
-            reader = open_reader(name, args.threads)
+            reader = open_reader(name, args.threads, args.precision)
         except ReaderUnavailable as e:
             print(f"| - | {name} | unavailable: {e} | |")
             continue

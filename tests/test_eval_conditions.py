@@ -119,6 +119,13 @@ def test_the_json_holds_figures_parameters_and_misses(report):
     assert "no-such-reader" in doc["unavailable"]
 
 
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_the_precision_asked_reaches_every_model(precision):
+    # int8 everywhere is what auto runs on ARM boards: the suite can measure it here.
+    opened = open_reader(READERS[-1], threads=1, precision=precision)
+    assert set(opened.precisions.values()) == {precision}
+
+
 @pytest.mark.parametrize("reader", READERS)
 def test_read_crop_reads_plates_that_fill_the_crop(reader):
     # Most, not all: the segmentation path misses a rendered plate in six or so.
