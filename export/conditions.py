@@ -208,8 +208,7 @@ def tilt(image: np.ndarray, plates: Sequence[Box], roll: float, squeeze: float =
     h, w = image.shape[:2]
     out = image
     for box in plates:
-        src = np.array([[box.x0, box.y0], [box.x1, box.y0], [box.x1, box.y1], [box.x0, box.y1]],
-                       np.float32)
+        src = tilted_corners(box, 0, 1, 1)  # the box's own corners
         dst = tilted_corners(box, roll, squeeze, far)
         if box.area >= 0.9 * w * h:
             (x0, y0), (x1, y1) = np.floor(dst.min(axis=0)), np.ceil(dst.max(axis=0))

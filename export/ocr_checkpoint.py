@@ -24,7 +24,7 @@ from .ocr_data import gate_samples, photo_samples, synthetic_samples
 from .ocr_model import build_ocr_model
 from .onnx_export import max_abs_diff
 from .tf_extra import keras, onnx
-from .train_ocr import SYNTH_SEED, batches, exact, from_pool, inputs
+from .train_ocr import SYNTH_SEED, batches, from_pool, keras_scores, validation
 
 ONNX_PATH = Path("models/plate_ocr_fp32.onnx")
 OUT = Path("benchmarks/keras/plate_ocr.keras")
@@ -109,12 +109,10 @@ def main() -> None:
              "gate": gate_samples("train"), "photos": photo_samples("train")}
     batch_of = batches({k: from_pool(v) for k, v in pools.items()}, args.seed)
     calibrate_batch_norms(model, [batch_of()[0] for _ in range(CALIBRATION_BATCHES)])
-    val = {"gate": gate_samples("val"), "photos": photo_samples("val")}
-    val_x = {k: inputs(v) for k, v in val.items()}
+    val, val_x = validation()
     print(f"max |Keras - ONNX| on 64 gate validation crops: "
           f"{max_abs_diff(model, args.onnx, [val_x['gate'][:64]]):.2e}")
-    for k, x in val_x.items():
-        score = exact(model.predict(x, verbose=0), [s.text for s in val[k]])
+    for k, score in keras_scores(model, val, val_x).items():
         print(f"{k} validation, Keras in inference: exact {score['exact']:.4f} of "
               f"{score['plates']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

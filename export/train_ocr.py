@@ -77,6 +77,20 @@ def exact(probs: np.ndarray, texts: list[str]) -> dict[str, object]:
             "misses": [f"{t}→{r}" for r, t, o in zip(reads, texts, ok, strict=True) if not o]}
 
 
+def validation() -> tuple[dict[str, list[Sample]], dict[str, np.ndarray]]:
+    """The validation plates (checked gate crops, daylight photos) and their model inputs;
+    only scored, never used to pick."""
+    val = {"gate": gate_samples("val"), "photos": photo_samples("val")}
+    return val, {k: inputs(v) for k, v in val.items()}
+
+
+def keras_scores(model: keras.Model, val: dict[str, list[Sample]],
+                 val_x: dict[str, np.ndarray]) -> dict[str, dict[str, object]]:
+    """:func:`exact` of a Keras model on each validation set."""
+    return {k: exact(model.predict(x, batch_size=256, verbose=0), [s.text for s in val[k]])
+            for k, x in val_x.items()}
+
+
 Source = Callable[[np.random.Generator], Sample]
 
 
@@ -117,8 +131,7 @@ def train(args: argparse.Namespace) -> keras.Model:
     sources = {k: from_pool(v) for k, v in pools.items()}
     if args.mix.get("spliced"):
         sources["spliced"] = spliced_source()
-    val = {"gate": gate_samples("val"), "photos": photo_samples("val")}
-    val_x = {k: inputs(v) for k, v in val.items()}
+    val, val_x = validation()
     print(f"mix {args.mix}, specular {args.specular:g}", flush=True)
     batch_of = batches(sources, args.seed, args.mix, args.specular)
 
@@ -134,8 +147,7 @@ def train(args: argparse.Namespace) -> keras.Model:
         log.writerow(["epoch", "loss", "lr", "gate_val_exact", "photo_val_exact", "minutes"])
         for epoch, loss, lr, seconds in fit_minutes(model, batch_of, args.minutes,
                                                     STEPS_PER_EPOCH, args.lr):
-            scores = {k: exact(model.predict(v, batch_size=256, verbose=0),
-                               [s.text for s in val[k]]) for k, v in val_x.items()}
+            scores = keras_scores(model, val, val_x)
             row = [epoch, round(loss, 4), f"{lr:.2e}", scores["gate"]["exact"],
                    scores["photos"]["exact"], round(seconds / 60, 2)]
             log.writerow(row)
@@ -174,8 +186,7 @@ def export(model: keras.Model, out: Path, checkpoint: str) -> dict[str, object]:
     from edge_alpr.session import OnnxModel
 
     path = export_model(model, out / f"{MODEL_NAME}_{FP32}.onnx", checkpoint)
-    val = {"gate": gate_samples("val"), "photos": photo_samples("val")}
-    val_x = {k: inputs(v) for k, v in val.items()}
+    val, val_x = validation()
     report: dict[str, object] = {"parity_max_abs_diff": max_abs_diff(model, path,
                                                                      [val_x["gate"][:64]]),
                                  "input_hw": list(INPUT_HW)}
