@@ -2,12 +2,12 @@
 latency, alternating frame by frame in one process (as ``benchmarks.compare`` does), and the
 plates each reads.
 
-    python -m benchmarks.readers [--rounds 6] [--threads 2] [--condition NAME] [--without-deblur]
+    python -m benchmarks.readers [--rounds 6] [--threads 2] [--condition NAME] [--without LOOK]
 
 Frames: the bundled sample frames, plus the validation photos when ../shared/data is there;
 ``--condition`` degrades them with one of the condition suite's conditions (``export.conditions``,
-as on a photo frame), ``--without-deblur`` adds ``both`` without its deblur look (``PlateOCR``'s
-``deblur=False``) to see what the look costs.
+as on a photo frame), ``--without deblur`` (or ``level``) adds ``both`` without that look of
+``PlateOCR`` (``deblur=False``, ``level=False``) to see what the look costs.
 Prints a markdown table: p50/p95 per frame, the median of each stage, and each reader's p50 as
 a ratio of the segmentation reader's (the default before the whole-plate recognizer).
 """
@@ -25,7 +25,7 @@ from edge_alpr.plate_ocr import PlateOCR
 
 from .alternating import alternate, degraded, frames, texts
 
-NO_DEBLUR = "both, no deblur look"
+LOOKS = ("deblur", "level")  # PlateOCR's looks that a flag turns off
 
 
 def main() -> None:
@@ -36,17 +36,19 @@ def main() -> None:
     # timing the clean frames does not.
     ap.add_argument("--condition", metavar="NAME",
                     help="degrade the frames with this condition of the suite (export.conditions)")
-    ap.add_argument("--without-deblur", action="store_true",
-                    help=f"add '{NO_DEBLUR}' beside the readers")
+    ap.add_argument("--without", action="append", choices=LOOKS, default=[], metavar="LOOK",
+                    help=f"add 'both' without this look ({', '.join(LOOKS)}) beside the readers;"
+                         " repeat for more")
     args = ap.parse_args()
     try:
         imgs = degraded(frames(), args.condition) if args.condition else frames()
     except ValueError as e:
         ap.error(str(e))
     readers = {name: PlateReader(threads=args.threads, reader=name) for name in READERS}
-    if args.without_deblur:  # the same model session, read without the look
-        plain = PlateOCR(readers[BOTH].plate_ocr.model, deblur=False)
-        readers[NO_DEBLUR] = PlateReader(threads=args.threads, reader=BOTH, plate_ocr=plain)
+    for look in args.without:  # the same model session, read without the look
+        plain = PlateOCR(readers[BOTH].plate_ocr.model, **{look: False})
+        readers[f"both, no {look} look"] = PlateReader(threads=args.threads, reader=BOTH,
+                                                       plate_ocr=plain)
     for reader in readers.values():  # warm up: first-call allocations
         for f in imgs:
             reader.read(f.image)

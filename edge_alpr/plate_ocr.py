@@ -5,7 +5,8 @@ No segmentation: the crop is cut around the detector's box with the model's marg
 to its input, whatever the layout (two-row plates fill the input as one-row ones do). Classes,
 input size and margin are read from the model's metadata. A plate read unsurely gets a second
 look: the slot probabilities averaged over the box cut a few ways (:data:`SECOND_LOOKS`); one
-still unsure whose crop is smeared along its rows gets a deblur look (:data:`BLURRED_ABOVE`).
+still unsure whose crop is smeared along its rows gets a deblur look (:data:`BLURRED_ABOVE`),
+and one still unsure whose plate is rolled a level look (:data:`LEVEL_FROM`).
 One still unsure after these is read again, with every look, from the plate check's own box
 for it when the pipeline has one (``Detection.check_box``), and the surer reading is kept.
 """
@@ -21,6 +22,7 @@ from .deblur import blur_length, deblur_horizontal, horizontal_blur
 from .errors import ModelLoadError
 from .geometry import Box
 from .grammar import PATTERN
+from .level import level, roll_of
 from .plate import PlateText, decode_slots
 from .session import OnnxModel
 from .verifier import check_crops
@@ -45,8 +47,13 @@ SECOND_LOOKS: tuple[tuple[float, float, float], ...] = (
 # card, "Deblur look").
 BLURRED_ABOVE = 0.3
 DEBLUR_TRUSTED = 0.5
-# Context (fraction of the box per side, beyond the model's margin) deconvolved with the box.
-_DEBLUR_CONTEXT = 0.1
+# Context (fraction of the box per side, beyond the model's margin) deconvolved with the box,
+# or turned with it for the level look.
+_CONTEXT = 0.1
+# The level look: a plate still unsure after the looks above whose rows run at least LEVEL_FROM
+# degrees from level (:func:`edge_alpr.level.roll_of`) is read again from its surroundings
+# turned level, and that reading kept if it is surer (model card, "Level look").
+LEVEL_FROM = 4.0
 
 
 class Reading(Protocol):
@@ -74,16 +81,18 @@ def plate_input(gray: np.ndarray, box: Box, input_hw: tuple[int, int], margin: f
 class PlateOCR:
     """Plate texts for boxes of a grayscale frame, all plates in one batched call, and the
     unsure ones (below ``sure``) in one more for their second look (``second_looks``: the
-    recuts, see :data:`SECOND_LOOKS`; empty for none), and the smeared ones still unsure in
-    one more for their deblur look (``deblur``, see :data:`BLURRED_ABOVE`)."""
+    recuts, see :data:`SECOND_LOOKS`; empty for none), the smeared ones still unsure in
+    one more for their deblur look (``deblur``, see :data:`BLURRED_ABOVE`), and the rolled
+    ones still unsure in one more for their level look (``level``, see :data:`LEVEL_FROM`)."""
 
     def __init__(self, model: OnnxModel, sure: float = WHOLE_SURE,
                  second_looks: Sequence[tuple[float, float, float]] = SECOND_LOOKS,
-                 deblur: bool = True) -> None:
+                 deblur: bool = True, level: bool = True) -> None:
         self.model = model
         self.sure = sure
         self.second_looks = tuple(second_looks)
         self.deblur = deblur
+        self.level = level
         self.classes: str = model.meta("classes", str)
         self.input_hw: tuple[int, int] = (model.meta("input_height", int),
                                           model.meta("input_width", int))
@@ -123,7 +132,8 @@ class PlateOCR:
     def read(self, gray: np.ndarray, boxes: Sequence[Box]) -> list[PlateText]:
         """The decoded text of each box of ``gray``, in order; a reading less sure than
         :attr:`sure` is replaced by its second look (all of them in one more call), and one
-        still unsure whose crop is smeared by its deblur look where that is trusted."""
+        still unsure whose crop is smeared by its deblur look where that is trusted, and one
+        still unsure whose plate is rolled by its level look where that is surer."""
         probs = self.probabilities(self.inputs(gray, boxes))
         texts = [decode_slots(p, self.classes) for p in probs]
         unsure = [i for i, t in enumerate(texts) if not is_sure(t, self.sure)]
@@ -137,6 +147,14 @@ class PlateOCR:
             looks = self.deblur_look(gray, [boxes[i] for i in blurred])
             for i, text in zip(blurred, looks, strict=True):
                 if text.confidence >= DEBLUR_TRUSTED and _sureness(text) > _sureness(texts[i]):
+                    texts[i] = text
+        rolls = {i: roll_of(_visible(gray, boxes[i])) for i in unsure
+                 if self.level and not is_sure(texts[i], self.sure)}
+        rolled = [i for i, roll in rolls.items() if abs(roll) >= LEVEL_FROM]
+        if rolled:
+            looks = self.level_look(gray, [boxes[i] for i in rolled], [rolls[i] for i in rolled])
+            for i, text in zip(rolled, looks, strict=True):
+                if _sureness(text) > _sureness(texts[i]):
                     texts[i] = text
         return texts
 
@@ -156,20 +174,42 @@ class PlateOCR:
         h, w = gray.shape[:2]
         inputs = []
         for box in boxes:
-            x0, y0, x1, y1 = box.pad(self.margin + _DEBLUR_CONTEXT).clamp(w, h).to_int()
+            x0, y0, x1, y1 = box.pad(self.margin + _CONTEXT).clamp(w, h).to_int()
             around = deblur_horizontal(gray[y0:y1, x0:x1], blur_length(box.crop(gray)))
             inputs.append(self.inputs(around, [box.shift(-x0, -y0)])[0])
         return [decode_slots(p, self.classes) for p in self.probabilities(np.stack(inputs))]
+
+    def level_look(self, gray: np.ndarray, boxes: Sequence[Box], rolls: Sequence[float]
+                   ) -> list[PlateText]:
+        """Each box read from its surroundings in ``gray`` turned level by its roll: the slot
+        probabilities averaged over two cuts of the levelled plate, as tall as the upright
+        box says it is and as tall as the upright box. The first is the plate if the upright
+        box bounds it; a plate finder's box often cuts closer, and then the first cuts into
+        the characters (gate training crops: the mean of both read the most, model card)."""
+        inputs = []
+        for box, roll in zip(boxes, rolls, strict=True):
+            turned, plate = level(gray, box, roll, self.margin + _CONTEXT)
+            cy, half = plate.center[1], box.height / 2
+            upright = Box(plate.x0, cy - half, plate.x1, cy + half)
+            inputs.append(self.inputs(turned, [plate, upright]))
+        probs = self.probabilities(np.concatenate(inputs)).reshape(len(boxes), 2, len(PATTERN),
+                                                                   len(self.classes))
+        return [decode_slots(p, self.classes) for p in probs.mean(axis=1)]
 
 
 def _smeared(gray: np.ndarray, box: Box) -> bool:
     """Whether the part of ``gray`` under ``box`` is blurred along its rows; a box that leaves
     nothing of itself in the frame, or a sliver, is not."""
+    crop = _visible(gray, box)
+    return crop.shape[1] > 1 and horizontal_blur(crop) > BLURRED_ABOVE
+
+
+def _visible(gray: np.ndarray, box: Box) -> np.ndarray:
+    """The part of ``gray`` under ``box``: empty for a box wholly outside the frame."""
     h, w = gray.shape[:2]
     if box.x1 <= 0 or box.y1 <= 0 or box.x0 >= w or box.y0 >= h:
-        return False
-    crop = box.crop(gray)
-    return crop.shape[1] > 1 and horizontal_blur(crop) > BLURRED_ABOVE
+        return np.zeros((0, 0), gray.dtype)
+    return box.crop(gray)
 
 
 def _sureness(text: PlateText) -> tuple[bool, float]:

@@ -83,6 +83,14 @@ def sure_ocr(tmp_path) -> PlateOCR:
                               threads=1))
 
 
+def record_inputs(ocr: PlateOCR) -> list[np.ndarray]:
+    """The inputs of each of ``ocr``'s model calls from now on, in order."""
+    calls: list[np.ndarray] = []
+    run = ocr.model.run
+    ocr.model.run = lambda x, expected=(): calls.append(x.copy()) or run(x, expected)
+    return calls
+
+
 def test_plate_input_cuts_the_box_with_its_margin():
     gray = np.zeros((100, 200), np.uint8)
     gray[40:60, 50:150] = 255  # the "plate"
@@ -93,13 +101,11 @@ def test_plate_input_cuts_the_box_with_its_margin():
 
 
 def test_whole_reader_reads_each_detection_in_one_call(sure_ocr):
-    calls = []
-    run = sure_ocr.model.run
-    sure_ocr.model.run = lambda x, expected=(): calls.append(len(x)) or run(x, expected)
+    calls = record_inputs(sure_ocr)
     reader = PlateReader(threads=1, reader=WHOLE, plate_ocr=sure_ocr)
     assert reader.recognizer is None  # the character model is not even loaded
     plates = reader.read(SAMPLE)
-    assert calls == [len(plates)] == [2]
+    assert [len(x) for x in calls] == [len(plates)] == [2]
     for p in plates:
         assert (p.text, p.reader, p.matches_pattern, p.region) == ("1234УБА", WHOLE, True, "УБ")
         assert [c.char for c in p.chars] == list("1234УБА")
@@ -120,11 +126,10 @@ def test_both_takes_a_sure_whole_reading_without_segmenting(sure_ocr):
 
 
 def test_an_unsure_reading_gets_a_second_look_in_one_more_call(tmp_path):
+    # The sample's one-row plate is rolled ~10°: without the level look here (tested below).
     unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
-                                threads=1), deblur=False)
-    calls = []
-    run = unsure.model.run
-    unsure.model.run = lambda x, expected=(): calls.append(len(x)) or run(x, expected)
+                                threads=1), deblur=False, level=False)
+    calls = record_inputs(unsure)
     reader = PlateReader(threads=1, reader=WHOLE, plate_ocr=unsure)
     plates = reader.read(SAMPLE)
     # Both plates are unsure: their recuts go in one batch after the first look's. Then those
@@ -133,14 +138,13 @@ def test_an_unsure_reading_gets_a_second_look_in_one_more_call(tmp_path):
     checked = sum(d.check_box is not None
                   for d in reader.detect(read_gray(SAMPLE)))
     assert checked >= 1
-    assert calls == [2, 2 * len(SECOND_LOOKS), checked, checked * len(SECOND_LOOKS)]
+    looks = len(SECOND_LOOKS)
+    assert [len(x) for x in calls] == [2, 2 * looks, checked, checked * looks]
     assert [p.text for p in plates] == ["1234УБА"] * 2
 
 
-def _two_plates_one_smeared() -> tuple[np.ndarray, list[Box]]:
-    """A grey frame with the same rendered plate twice: sharp on the left, smeared by 9 px of
-    horizontal motion blur on the right."""
-    from export.conditions import motion_blur
+def _frame_with_two_plates() -> tuple[np.ndarray, list[Box]]:
+    """A grey frame with the same rendered plate twice, side by side, and their boxes."""
     from export.synth.plate import render_plate
 
     plate = render_plate(np.random.default_rng(0), text="4253УБГ", layout=ONE_ROW).image
@@ -148,16 +152,23 @@ def _two_plates_one_smeared() -> tuple[np.ndarray, list[Box]]:
                        interpolation=cv2.INTER_AREA)
     frame = np.full((200, 500), 90, np.uint8)
     frame[80:112, 50:200] = plate
-    frame[80:112, 300:450] = motion_blur(plate, 9)
+    frame[80:112, 300:450] = plate
     return frame, [Box(50, 80, 200, 112), Box(300, 80, 450, 112)]
+
+
+def _two_plates_one_smeared() -> tuple[np.ndarray, list[Box]]:
+    """The two plates, the right one smeared by 9 px of horizontal motion blur."""
+    from export.conditions import motion_blur
+
+    frame, boxes = _frame_with_two_plates()
+    frame[80:112, 300:450] = motion_blur(frame[80:112, 300:450], 9)
+    return frame, boxes
 
 
 def test_a_smeared_plate_still_unsure_gets_a_deblur_look_in_one_more_call(tmp_path):
     unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
                                 threads=1))
-    calls = []
-    run = unsure.model.run
-    unsure.model.run = lambda x, expected=(): calls.append(x.copy()) or run(x, expected)
+    calls = record_inputs(unsure)
     frame, boxes = _two_plates_one_smeared()
     texts = unsure(frame, boxes)
     # First look, second look of both, then the smeared plate alone.
@@ -167,6 +178,54 @@ def test_a_smeared_plate_still_unsure_gets_a_deblur_look_in_one_more_call(tmp_pa
     assert np.abs(np.diff(deblurred, axis=1)).mean() > 1.5 * np.abs(np.diff(smeared, axis=1)).mean()
     # A deblurred reading below DEBLUR_TRUSTED does not replace the plate's.
     assert [t.text for t in texts] == ["1234УБА"] * 2
+
+
+def _two_plates_one_rolled() -> tuple[np.ndarray, list[Box]]:
+    """The two plates, the right one turned 10° (counter-clockwise as seen) about its centre;
+    each with its upright box."""
+    frame, (level, right) = _frame_with_two_plates()
+    turn = cv2.getRotationMatrix2D(right.center, 10, 1.0)
+    turned = cv2.warpAffine(frame, turn, frame.shape[::-1], flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    frame[:, 250:] = turned[:, 250:]
+    corners = np.array([[x, y, 1] for x in (right.x0, right.x1) for y in (right.y0, right.y1)])
+    corners = corners @ turn.T
+    return frame, [level, Box(*corners.min(axis=0), *corners.max(axis=0))]
+
+
+def test_a_rolled_plate_still_unsure_gets_a_level_look_in_one_more_call(tmp_path):
+    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
+                                threads=1))
+    calls = record_inputs(unsure)
+    frame, boxes = _two_plates_one_rolled()
+    texts = unsure(frame, boxes)
+    # First look, second look of both, then the rolled plate alone, cut two ways.
+    assert [len(x) for x in calls] == [2, 2 * len(SECOND_LOOKS), 2]
+    level_plate, rolled = calls[0].astype(np.float32)
+    levelled = calls[2][0].astype(np.float32)  # the cut as tall as the plate
+    # The level look's input is the level plate's, as the rolled plate's first look was not.
+    assert np.abs(levelled - level_plate).mean() < 0.4 * np.abs(rolled - level_plate).mean()
+    assert [t.text for t in texts] == ["1234УБА"] * 2
+    calls.clear()
+    PlateOCR(unsure.model, level=False)(frame, boxes)
+    assert [len(x) for x in calls] == [2, 2 * len(SECOND_LOOKS)]
+
+
+@pytest.mark.parametrize("levelled_p, replaced", [(0.999, True), (0.3, False)])
+def test_a_levelled_reading_replaces_the_plates_only_when_surer(tmp_path, levelled_p,
+                                                                  replaced):
+    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.6),
+                                threads=1))
+    levelled = decode_slots(spelled_probs("5678УБА", levelled_p), CLASSES)
+    looked = []
+    unsure.level_look = (lambda gray, boxes, rolls: looked.append((boxes, rolls))
+                         or [levelled] * len(boxes))
+    frame, boxes = _two_plates_one_rolled()
+    texts = unsure(frame, boxes)
+    [(looked_boxes, [roll])] = looked
+    assert looked_boxes == [boxes[1]] and abs(roll - 10) <= 1  # the level plate is not
+    assert texts[0].text == "1234УБА"
+    assert texts[1].text == ("5678УБА" if replaced else "1234УБА")
 
 
 def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(tmp_path):
