@@ -16,7 +16,7 @@ import numpy as np
 from .geometry import Box
 
 # Rolls (degrees, counter-clockwise as seen) that :func:`roll_of` tells apart.
-ROLLS = np.arange(-15.0, 15.5, 1.0)
+ROLLS = np.arange(-25.0, 25.5, 1.0)
 # Crops are measured at this height (px): enough for a two-row plate's character edges.
 PROFILE_HEIGHT = 32
 # Share of the crop's pixels, those with the strongest vertical gradient, that are summed.

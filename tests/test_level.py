@@ -34,7 +34,7 @@ def rolled_plate(layout: str, roll: float) -> tuple[np.ndarray, np.ndarray, Box,
 
 
 @pytest.mark.parametrize("layout", [ONE_ROW, TWO_ROW])
-@pytest.mark.parametrize("roll", [-12, -7, 0, 5, 10])
+@pytest.mark.parametrize("roll", [-22, -12, -7, 0, 5, 10, 20])
 def test_roll_of_finds_how_far_a_plate_is_turned(layout, roll):
     _, turned, _, upright = rolled_plate(layout, roll)
     assert abs(roll_of(upright.crop(turned)) - roll) <= 1.0
@@ -46,7 +46,7 @@ def test_roll_of_a_sliver_or_nothing_is_level():
 
 
 @pytest.mark.parametrize("layout", [ONE_ROW, TWO_ROW])
-@pytest.mark.parametrize("roll", [-10, 8])
+@pytest.mark.parametrize("roll", [-10, 8, 20])
 def test_level_turns_the_plate_back_into_its_own_box(layout, roll):
     frame, turned, box, upright = rolled_plate(layout, roll)
     levelled, plate = level(turned, upright, roll, 0.1)
