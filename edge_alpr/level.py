@@ -10,6 +10,8 @@ projection-profile method of document deskewing).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -50,7 +52,31 @@ def roll_of(crop: np.ndarray) -> float:
     return float(ROLLS[np.argmax((profiles.reshape(len(ROLLS), bins) ** 2).sum(axis=1))])
 
 
-def level(gray: np.ndarray, box: Box, roll: float, context: float) -> tuple[np.ndarray, Box]:
+def roll_at(gray: np.ndarray, box: Box) -> float:
+    """:func:`roll_of` the part of ``gray`` under ``box``; 0 for a box wholly outside it."""
+    h, w = gray.shape[:2]
+    if box.x1 <= 0 or box.y1 <= 0 or box.x0 >= w or box.y0 >= h:
+        return 0.0
+    return roll_of(box.crop(gray))
+
+
+@dataclass(frozen=True)
+class Levelled:
+    """A plate turned level: the part of a frame around it, turned, and its box in that."""
+
+    image: np.ndarray
+    plate: Box  # the levelled plate, in ``image``'s pixels
+    turn: np.ndarray  # 2×3 affine: frame pixels → ``image`` pixels
+
+    def to_frame(self, box: Box) -> Box:
+        """The upright box in the frame's pixels around ``box`` of :attr:`image`."""
+        back = cv2.invertAffineTransform(self.turn)
+        corners = np.array([[x, y, 1.0] for x in (box.x0, box.x1) for y in (box.y0, box.y1)])
+        corners = corners @ back.T
+        return Box(*corners.min(axis=0), *corners.max(axis=0))
+
+
+def level(gray: np.ndarray, box: Box, roll: float, context: float) -> Levelled:
     """The part of ``gray`` around ``box`` (grown by ``context`` of its size per side, edges
     replicated past the frame) turned by -``roll`` about the box's centre, and the box of the
     levelled plate in it: the plate whose upright bounding box ``box`` is."""
@@ -71,4 +97,7 @@ def level(gray: np.ndarray, box: Box, roll: float, context: float) -> tuple[np.n
     ph = (box.height * np.cos(a) - box.width * np.sin(a)) / cos2
     pw = max(pw, 2.0)
     ph = max(ph, pw / WIDEST_ASPECT)
-    return levelled, Box(cx - pw / 2, cy - ph / 2, cx + pw / 2, cy + ph / 2)
+    from_frame = turn.copy()
+    from_frame[:, 2] -= turn[:, :2] @ [x0, y0]
+    return Levelled(levelled, Box(cx - pw / 2, cy - ph / 2, cx + pw / 2, cy + ph / 2),
+                    from_frame)

@@ -22,7 +22,7 @@ from .deblur import blur_length, deblur_horizontal, horizontal_blur
 from .errors import ModelLoadError
 from .geometry import Box
 from .grammar import PATTERN
-from .level import level, roll_of
+from .level import level, roll_at
 from .plate import PlateText, decode_slots
 from .session import OnnxModel
 from .verifier import check_crops
@@ -148,7 +148,7 @@ class PlateOCR:
             for i, text in zip(blurred, looks, strict=True):
                 if text.confidence >= DEBLUR_TRUSTED and _sureness(text) > _sureness(texts[i]):
                     texts[i] = text
-        rolls = {i: roll_of(_visible(gray, boxes[i])) for i in unsure
+        rolls = {i: roll_at(gray, boxes[i]) for i in unsure
                  if self.level and not is_sure(texts[i], self.sure)}
         rolled = [i for i, roll in rolls.items() if abs(roll) >= LEVEL_FROM]
         if rolled:
@@ -188,10 +188,11 @@ class PlateOCR:
         the characters (gate training crops: the mean of both read the most, model card)."""
         inputs = []
         for box, roll in zip(boxes, rolls, strict=True):
-            turned, plate = level(gray, box, roll, self.margin + _CONTEXT)
+            levelled = level(gray, box, roll, self.margin + _CONTEXT)
+            plate = levelled.plate
             cy, half = plate.center[1], box.height / 2
             upright = Box(plate.x0, cy - half, plate.x1, cy + half)
-            inputs.append(self.inputs(turned, [plate, upright]))
+            inputs.append(self.inputs(levelled.image, [plate, upright]))
         probs = self.probabilities(np.concatenate(inputs)).reshape(len(boxes), 2, len(PATTERN),
                                                                    len(self.classes))
         return [decode_slots(p, self.classes) for p in probs.mean(axis=1)]
@@ -200,16 +201,11 @@ class PlateOCR:
 def _smeared(gray: np.ndarray, box: Box) -> bool:
     """Whether the part of ``gray`` under ``box`` is blurred along its rows; a box that leaves
     nothing of itself in the frame, or a sliver, is not."""
-    crop = _visible(gray, box)
-    return crop.shape[1] > 1 and horizontal_blur(crop) > BLURRED_ABOVE
-
-
-def _visible(gray: np.ndarray, box: Box) -> np.ndarray:
-    """The part of ``gray`` under ``box``: empty for a box wholly outside the frame."""
     h, w = gray.shape[:2]
     if box.x1 <= 0 or box.y1 <= 0 or box.x0 >= w or box.y0 >= h:
-        return np.zeros((0, 0), gray.dtype)
-    return box.crop(gray)
+        return False
+    crop = box.crop(gray)
+    return crop.shape[1] > 1 and horizontal_blur(crop) > BLURRED_ABOVE
 
 
 def _sureness(text: PlateText) -> tuple[bool, float]:

@@ -18,6 +18,7 @@ from edge_alpr.detector import Detection
 from edge_alpr.errors import ModelLoadError
 from edge_alpr.geometry import Box
 from edge_alpr.image import read_gray
+from edge_alpr.level import roll_of
 from edge_alpr.models import PLATE_OCR, bundled_model
 from edge_alpr.pipeline import (
     BOTH,
@@ -226,6 +227,30 @@ def test_a_levelled_reading_replaces_the_plates_only_when_surer(tmp_path, levell
     assert looked_boxes == [boxes[1]] and abs(roll - 10) <= 1  # the level plate is not
     assert texts[0].text == "1234УБА"
     assert texts[1].text == ("5678УБА" if replaced else "1234УБА")
+
+
+@pytest.mark.parametrize("levels", [True, False])
+def test_both_segments_a_rolled_plate_turned_level_and_reports_its_characters_in_the_frame(
+        tmp_path, levels):
+    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
+                                threads=1), level=levels)
+    crops = []
+    reader = PlateReader(threads=1, reader=BOTH, plate_ocr=unsure,
+                         segmenter=lambda crop: crops.append(crop) or segment(crop))
+    frame, boxes = _two_plates_one_rolled()
+    plates = reader.read_detections(frame, [Detection(b, 1.0) for b in boxes])
+    # Both unsure, so both segmented once each: the level plate as it is, the rolled one turned
+    # level when the whole-plate reader levels too.
+    assert len(crops) == 2
+    assert abs(roll_of(crops[0])) <= 1
+    assert abs(roll_of(crops[1]) - (0 if levels else 10)) <= 1
+    # Boxes stay in the frame's pixels: the plate's own, its characters' inside it.
+    assert [p.box for p in plates] == boxes
+    rolled = plates[1]
+    assert rolled.text == "4253УБГ" or not levels
+    for c in rolled.chars:
+        if c.box is not None:
+            assert rolled.box.pad(0.05).contains_point(*c.box.center)
 
 
 def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(tmp_path):
