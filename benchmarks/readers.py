@@ -47,8 +47,13 @@ def main() -> None:
     readers = {name: PlateReader(threads=args.threads, reader=name) for name in READERS}
     for look in args.without:  # the same model session, read without the look
         plain = PlateOCR(readers[BOTH].plate_ocr.model, **{look: False})
+        # The level look is also the segmentation path's (PlateReader's level).
+        off = {"level": False} if look == "level" else {}
         readers[f"both, no {look} look"] = PlateReader(threads=args.threads, reader=BOTH,
-                                                       plate_ocr=plain)
+                                                       plate_ocr=plain, **off)
+        if off:
+            readers["segments, no level look"] = PlateReader(threads=args.threads,
+                                                             reader=SEGMENTS, **off)
     for reader in readers.values():  # warm up: first-call allocations
         for f in imgs:
             reader.read(f.image)

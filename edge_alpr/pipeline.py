@@ -125,6 +125,8 @@ class PlateReader:
     ``min_chars``: detections read as fewer characters are dropped (0 reports every detection).
     ``lean``: the models' sessions keep no memory between calls; same results. Peak memory drops
     only with :func:`edge_alpr.session.lean_malloc` as well.
+    ``level``: a rolled plate is read turned level where its reading is in doubt (the bundled
+    whole-plate reader's level look, and the segmentation path's: see :meth:`_segments`).
     """
 
     def __init__(self, providers: str | Sequence[str] = ("cpu",), threads: int | None = None,
@@ -132,7 +134,7 @@ class PlateReader:
                  plate_check: PlateVerifier | None = None, recognizer: Recognizer | None = None,
                  min_chars: int = MIN_CHARS, segmenter: Segmenter = segment,
                  lean: bool = False, reader: str = DEFAULT_READER,
-                 plate_ocr: PlateOCR | None = None) -> None:
+                 plate_ocr: PlateOCR | None = None, level: bool = True) -> None:
         if reader not in READERS:
             raise ValueError(f"unknown reader {reader!r}; choose from {', '.join(READERS)}")
         self.reader = reader
@@ -149,8 +151,9 @@ class PlateReader:
         self.detector = detector or Detector(bundled(DETECTOR))
         self.plate_check = plate_check or PlateVerifier(bundled(VERIFIER))
         self.recognizer = (recognizer or Recognizer(bundled(CHARS))) if reader != WHOLE else None
-        self.plate_ocr = (plate_ocr or PlateOCR(bundled(PLATE_OCR))) if reader != SEGMENTS \
-            else None
+        self.level = level
+        self.plate_ocr = (plate_ocr or PlateOCR(bundled(PLATE_OCR), level=level)) \
+            if reader != SEGMENTS else None
 
     @property
     def threshold(self) -> float:
@@ -235,20 +238,37 @@ class PlateReader:
             clock.lap("plate_ocr")
         if self.reader == WHOLE:
             return wholes
-        levels = self.plate_ocr.level
-        return [read_both(w, lambda d=d: self._segments(gray, d, clock, levels),
+        at_once = self.level and self.plate_ocr.level
+        return [read_both(w, lambda d=d: self._segments(gray, d, clock, at_once),
                           self.plate_ocr.sure)
                 for d, w in zip(detections, wholes, strict=True)]
 
     def _segments(self, gray: np.ndarray, detection: Detection, clock: StageClock | None,
-                  levels: bool = False) -> PlateResult:
-        """The segmentation path's reading; with ``levels``, a plate rolled LEVEL_FROM or more
-        is read turned level, as the whole-plate reader's level look reads it (the components
-        of a plate rolled 20° fall into no rows: model card, "Level look")."""
-        roll = roll_at(gray, detection.box) if levels else 0.0
+                  at_once: bool = False) -> PlateResult:
+        """The segmentation path's reading of a plate. With :attr:`level`, a plate rolled
+        LEVEL_FROM or more is read turned level: ``at_once`` (BOTH, whose whole-plate reading
+        was unsure and was levelled as well), or else where its reading as it is does not fit
+        the grammar, the surer reading kept. The components of a plate rolled 20° fall into no
+        rows (model card, "Level look")."""
+        roll = roll_at(gray, detection.box) if at_once else 0.0
+        if abs(roll) >= LEVEL_FROM:
+            return self._segments_levelled(gray, detection, clock, roll)
+        read = read_plate(gray, detection, self.recognizer, clock, segmenter=self.segmenter)
+        read = dataclasses.replace(read, reader=SEGMENTS)
+        if at_once or not self.level or read.matches_pattern:
+            return read
+        roll = roll_at(gray, detection.box)
         if abs(roll) < LEVEL_FROM:
-            read = read_plate(gray, detection, self.recognizer, clock, segmenter=self.segmenter)
-            return dataclasses.replace(read, reader=SEGMENTS)
+            return read
+        again = self._segments_levelled(gray, detection, clock, roll)
+        surer = (again.matches_pattern, again.confidence) > (read.matches_pattern,
+                                                             read.confidence)
+        return again if surer else read
+
+    def _segments_levelled(self, gray: np.ndarray, detection: Detection,
+                           clock: StageClock | None, roll: float) -> PlateResult:
+        """The segmentation path's reading of a plate turned level by ``roll``, its boxes in
+        the frame's pixels."""
         levelled = level(gray, detection.box, roll, _SEGMENTS_CONTEXT)
         plate = levelled.plate.pad(0, _SEGMENTS_LEVELLED_GROW)
         read = read_plate(levelled.image, dataclasses.replace(detection, box=plate),

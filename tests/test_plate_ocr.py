@@ -38,7 +38,7 @@ from edge_alpr.plate_ocr import (
     plate_input,
     recut,
 )
-from edge_alpr.segment import segment
+from edge_alpr.segment import CharBoxes, segment
 from edge_alpr.session import OnnxModel
 
 CLASSES = DIGITS + LETTERS
@@ -251,6 +251,27 @@ def test_both_segments_a_rolled_plate_turned_level_and_reports_its_characters_in
     for c in rolled.chars:
         if c.box is not None:
             assert rolled.box.pad(0.05).contains_point(*c.box.center)
+
+
+@pytest.mark.parametrize("levels", [True, False])
+def test_the_segments_reader_reads_a_rolled_plate_level_only_where_its_reading_fails(levels):
+    # A segmentation that finds characters only in a level crop: the rolled plate is read
+    # only from its levelled cut.
+    crops = []
+
+    def level_only(crop: np.ndarray) -> CharBoxes:
+        crops.append(crop)
+        return segment(crop if abs(roll_of(crop)) <= 2 else np.full_like(crop, 128))
+
+    reader = PlateReader(threads=1, reader=SEGMENTS, segmenter=level_only, level=levels,
+                         min_chars=0)
+    frame, boxes = _two_plates_one_rolled()
+    plates = reader.read_detections(frame, [Detection(b, 1.0) for b in boxes])
+    assert plates[0].text == "4253УБГ"  # read as it is, never levelled: one cut
+    assert plates[1].text == ("4253УБГ" if levels else "")
+    assert len(crops) == (3 if levels else 2)
+    assert plates[1].box == boxes[1]
+    assert all(boxes[1].pad(0.05).contains_point(*c.box.center) for c in plates[1].chars)
 
 
 def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(tmp_path):
