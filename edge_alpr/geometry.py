@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 
@@ -78,3 +79,15 @@ class Box:
         h, w = image.shape[:2]
         x0, y0, x1, y1 = self.clamp(w, h).to_int()
         return image[y0:y1, x0:x1]
+
+
+    def cut(self, image: np.ndarray) -> np.ndarray:
+        """The pixels under the box's integer bounds (:meth:`to_int`), the image's edges
+        replicated where the box leaves it; empty where the box and the image do not meet."""
+        x0, y0, x1, y1 = self.to_int()
+        h, w = image.shape[:2]
+        inside = image[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)]
+        if inside.size == 0:
+            return inside
+        return cv2.copyMakeBorder(inside, max(-y0, 0), max(y1 - h, 0), max(-x0, 0),
+                                  max(x1 - w, 0), cv2.BORDER_REPLICATE)

@@ -80,11 +80,9 @@ def level(gray: np.ndarray, box: Box, roll: float, context: float) -> Levelled:
     """The part of ``gray`` around ``box`` (grown by ``context`` of its size per side, edges
     replicated past the frame) turned by -``roll`` about the box's centre, and the box of the
     levelled plate in it: the plate whose upright bounding box ``box`` is."""
-    x0, y0, x1, y1 = box.pad(context).to_int()
-    h, w = gray.shape[:2]
-    region = gray[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)]
-    region = cv2.copyMakeBorder(region, max(-y0, 0), max(y1 - h, 0), max(-x0, 0),
-                                max(x1 - w, 0), cv2.BORDER_REPLICATE)
+    around = box.pad(context)
+    x0, y0 = around.to_int()[:2]
+    region = around.cut(gray)
     cx, cy = box.center[0] - x0, box.center[1] - y0
     turn = cv2.getRotationMatrix2D((cx, cy), -roll, 1.0)
     levelled = cv2.warpAffine(region, turn, (region.shape[1], region.shape[0]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -231,36 +232,41 @@ class PlateReader:
             return []
         if self.plate_ocr is None:
             return [self._segments(gray, d, clock) for d in detections]
+        # Each box's roll measured once: the whole-plate reader's level look and the
+        # segmentation of the same unsure plate both need it.
+        roll = cache(partial(roll_at, gray))
         texts = self.plate_ocr(gray, [d.box for d in detections],
-                               [d.check_box for d in detections])
+                               [d.check_box for d in detections], roll)
         wholes = [whole_result(d, t) for d, t in zip(detections, texts, strict=True)]
         if clock is not None:
             clock.lap("plate_ocr")
         if self.reader == WHOLE:
             return wholes
         at_once = self.level and self.plate_ocr.level
-        return [read_both(w, lambda d=d: self._segments(gray, d, clock, at_once),
+        return [read_both(w, lambda d=d: self._segments(gray, d, clock, at_once, roll),
                           self.plate_ocr.sure)
                 for d, w in zip(detections, wholes, strict=True)]
 
     def _segments(self, gray: np.ndarray, detection: Detection, clock: StageClock | None,
-                  at_once: bool = False) -> PlateResult:
+                  at_once: bool = False, roll: Callable[[Box], float] | None = None
+                  ) -> PlateResult:
         """The segmentation path's reading of a plate. With :attr:`level`, a plate rolled
         LEVEL_FROM or more is read turned level: ``at_once`` (BOTH, whose whole-plate reading
         was unsure and was levelled as well), or else where its reading as it is does not fit
         the grammar, the surer reading kept. The components of a plate rolled 20° fall into no
-        rows (model card, "Level look")."""
-        roll = roll_at(gray, detection.box) if at_once else 0.0
-        if abs(roll) >= LEVEL_FROM:
-            return self._segments_levelled(gray, detection, clock, roll)
+        rows (model card, "Level look"). ``roll`` gives a box's roll (default
+        :func:`edge_alpr.level.roll_at` in ``gray``)."""
+        roll = roll or partial(roll_at, gray)
+        if at_once and abs(turned := roll(detection.box)) >= LEVEL_FROM:
+            return self._segments_levelled(gray, detection, clock, turned)
         read = read_plate(gray, detection, self.recognizer, clock, segmenter=self.segmenter)
         read = dataclasses.replace(read, reader=SEGMENTS)
         if at_once or not self.level or read.matches_pattern:
             return read
-        roll = roll_at(gray, detection.box)
-        if abs(roll) < LEVEL_FROM:
+        turned = roll(detection.box)
+        if abs(turned) < LEVEL_FROM:
             return read
-        again = self._segments_levelled(gray, detection, clock, roll)
+        again = self._segments_levelled(gray, detection, clock, turned)
         surer = (again.matches_pattern, again.confidence) > (read.matches_pattern,
                                                              read.confidence)
         return again if surer else read

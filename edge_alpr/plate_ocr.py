@@ -13,7 +13,8 @@ for it when the pipeline has one (``Detection.check_box``), and the surer readin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -114,26 +115,30 @@ class PlateOCR:
         return self.model.run(np.ascontiguousarray(inputs), [shape])[0]
 
     def __call__(self, gray: np.ndarray, boxes: Sequence[Box],
-                 check_boxes: Sequence[Box | None] | None = None) -> list[PlateText]:
+                 check_boxes: Sequence[Box | None] | None = None,
+                 roll: Callable[[Box], float] | None = None) -> list[PlateText]:
         """The decoded text of each box of ``gray``, in order, with the looks of
         :meth:`read` for the unsure ones; a plate still unsure after them that has a box in
         ``check_boxes`` (the plate check's own box for it, or None) is read again from that
         box, all such plates together, and the surer of its two readings kept."""
-        texts = self.read(gray, boxes)
+        texts = self.read(gray, boxes, roll)
         again = [i for i, t in enumerate(texts) if check_boxes and check_boxes[i] is not None
                  and not is_sure(t, self.sure)]
         if again:
-            looks = self.read(gray, [check_boxes[i] for i in again])
+            looks = self.read(gray, [check_boxes[i] for i in again], roll)
             for i, text in zip(again, looks, strict=True):
                 if _sureness(text) > _sureness(texts[i]):
                     texts[i] = text
         return texts
 
-    def read(self, gray: np.ndarray, boxes: Sequence[Box]) -> list[PlateText]:
+    def read(self, gray: np.ndarray, boxes: Sequence[Box],
+             roll: Callable[[Box], float] | None = None) -> list[PlateText]:
         """The decoded text of each box of ``gray``, in order; a reading less sure than
         :attr:`sure` is replaced by its second look (all of them in one more call), and one
         still unsure whose crop is smeared by its deblur look where that is trusted, and one
-        still unsure whose plate is rolled by its level look where that is surer."""
+        still unsure whose plate is rolled by its level look where that is surer. ``roll``
+        gives a box's roll in ``gray`` (default :func:`edge_alpr.level.roll_at`; the pipeline
+        passes one that remembers, so that the segmentation path does not measure it again)."""
         probs = self.probabilities(self.inputs(gray, boxes))
         texts = [decode_slots(p, self.classes) for p in probs]
         unsure = [i for i, t in enumerate(texts) if not is_sure(t, self.sure)]
@@ -148,7 +153,8 @@ class PlateOCR:
             for i, text in zip(blurred, looks, strict=True):
                 if text.confidence >= DEBLUR_TRUSTED and _sureness(text) > _sureness(texts[i]):
                     texts[i] = text
-        rolls = {i: roll_at(gray, boxes[i]) for i in unsure
+        roll = roll or partial(roll_at, gray)
+        rolls = {i: roll(boxes[i]) for i in unsure
                  if self.level and not is_sure(texts[i], self.sure)}
         rolled = [i for i, roll in rolls.items() if abs(roll) >= LEVEL_FROM]
         if rolled:

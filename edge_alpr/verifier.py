@@ -26,16 +26,12 @@ def check_crops(gray: np.ndarray, boxes: Sequence[Box], input_hw: tuple[int, int
     aspect not kept (one- and two-row plates both fill the input)."""
     in_h, in_w = input_hw
     out = np.empty((len(boxes), in_h, in_w), np.uint8)
-    img_h, img_w = gray.shape[:2]
     for i, box in enumerate(boxes):
         x0, y0, x1, y1 = box.pad(margin).to_int()
-        x1, y1 = max(x1, x0 + 2), max(y1, y0 + 2)
-        crop = gray[max(y0, 0):min(y1, img_h), max(x0, 0):min(x1, img_w)]
+        crop = Box(x0, y0, max(x1, x0 + 2), max(y1, y0 + 2)).cut(gray)
         if crop.size == 0:
             out[i] = 0
             continue
-        crop = cv2.copyMakeBorder(crop, max(-y0, 0), max(y1 - img_h, 0), max(-x0, 0),
-                                  max(x1 - img_w, 0), cv2.BORDER_REPLICATE)
         interp = cv2.INTER_AREA if crop.shape[1] > in_w else cv2.INTER_LINEAR
         out[i] = cv2.resize(crop, (in_w, in_h), interpolation=interp)
     return out

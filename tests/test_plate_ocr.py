@@ -84,6 +84,12 @@ def sure_ocr(tmp_path) -> PlateOCR:
                               threads=1))
 
 
+@pytest.fixture
+def unsure_model(tmp_path) -> OnnxModel:
+    """A model that reads every plate as 1234УБА, 0.5 sure of each character."""
+    return OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5), threads=1)
+
+
 def record_inputs(ocr: PlateOCR) -> list[np.ndarray]:
     """The inputs of each of ``ocr``'s model calls from now on, in order."""
     calls: list[np.ndarray] = []
@@ -126,10 +132,9 @@ def test_both_takes_a_sure_whole_reading_without_segmenting(sure_ocr):
     assert all(p.confidence >= WHOLE_SURE for p in plates)
 
 
-def test_an_unsure_reading_gets_a_second_look_in_one_more_call(tmp_path):
+def test_an_unsure_reading_gets_a_second_look_in_one_more_call(unsure_model):
     # The sample's one-row plate is rolled ~10°: without the level look here (tested below).
-    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
-                                threads=1), deblur=False, level=False)
+    unsure = PlateOCR(unsure_model, deblur=False, level=False)
     calls = record_inputs(unsure)
     reader = PlateReader(threads=1, reader=WHOLE, plate_ocr=unsure)
     plates = reader.read(SAMPLE)
@@ -166,9 +171,8 @@ def _two_plates_one_smeared() -> tuple[np.ndarray, list[Box]]:
     return frame, boxes
 
 
-def test_a_smeared_plate_still_unsure_gets_a_deblur_look_in_one_more_call(tmp_path):
-    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
-                                threads=1))
+def test_a_smeared_plate_still_unsure_gets_a_deblur_look_in_one_more_call(unsure_model):
+    unsure = PlateOCR(unsure_model)
     calls = record_inputs(unsure)
     frame, boxes = _two_plates_one_smeared()
     texts = unsure(frame, boxes)
@@ -194,9 +198,8 @@ def _two_plates_one_rolled() -> tuple[np.ndarray, list[Box]]:
     return frame, [level, Box(*corners.min(axis=0), *corners.max(axis=0))]
 
 
-def test_a_rolled_plate_still_unsure_gets_a_level_look_in_one_more_call(tmp_path):
-    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
-                                threads=1))
+def test_a_rolled_plate_still_unsure_gets_a_level_look_in_one_more_call(unsure_model):
+    unsure = PlateOCR(unsure_model)
     calls = record_inputs(unsure)
     frame, boxes = _two_plates_one_rolled()
     texts = unsure(frame, boxes)
@@ -231,9 +234,8 @@ def test_a_levelled_reading_replaces_the_plates_only_when_surer(tmp_path, levell
 
 @pytest.mark.parametrize("levels", [True, False])
 def test_both_segments_a_rolled_plate_turned_level_and_reports_its_characters_in_the_frame(
-        tmp_path, levels):
-    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
-                                threads=1), level=levels)
+        unsure_model, levels):
+    unsure = PlateOCR(unsure_model, level=levels)
     crops = []
     reader = PlateReader(threads=1, reader=BOTH, plate_ocr=unsure,
                          segmenter=lambda crop: crops.append(crop) or segment(crop))
@@ -274,9 +276,8 @@ def test_the_segments_reader_reads_a_rolled_plate_level_only_where_its_reading_f
     assert all(boxes[1].pad(0.05).contains_point(*c.box.center) for c in plates[1].chars)
 
 
-def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(tmp_path):
-    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
-                                threads=1))
+def test_boxes_partly_or_wholly_outside_the_frame_are_read_without_error(unsure_model):
+    unsure = PlateOCR(unsure_model)
     frame, _ = _two_plates_one_smeared()
     h, w = frame.shape
     boxes = [Box(w + 10, h + 10, w + 90, h + 30), Box(-60, -10, 4, 12), Box(10, 10, 11, 40),
@@ -295,7 +296,7 @@ def test_a_plate_still_unsure_is_read_again_from_the_checks_box_and_the_surer_re
              d: text("1234УБА", 0.6), check_a: text("5678УБА", 0.999),
              check_c: text("9999УБА", 0.6)}
     calls = []
-    ocr.read = lambda gray, boxes: calls.append(list(boxes)) or [reads[x] for x in boxes]
+    ocr.read = lambda gray, boxes, roll=None: calls.append(list(boxes)) or [reads[x] for x in boxes]
     texts = ocr(np.zeros((40, 400), np.uint8), [a, b, c, d], [check_a, check_b, check_c, None])
     # b is sure, d has no box of the check's: only a and c are read again, in one call.
     assert calls == [[a, b, c, d], [check_a, check_c]]
@@ -348,9 +349,8 @@ def test_the_second_look_averages_the_slot_probabilities_over_the_recut_boxes():
     assert looked.text == t["text"]
 
 
-def test_both_segments_where_the_whole_reading_is_unsure(tmp_path):
-    unsure = PlateOCR(OnnxModel(spelling_model(tmp_path / "unsure.onnx", "1234УБА", 0.5),
-                                threads=1))
+def test_both_segments_where_the_whole_reading_is_unsure(unsure_model):
+    unsure = PlateOCR(unsure_model)
     reader = PlateReader(threads=1, reader=BOTH, plate_ocr=unsure)
     plates = {p.text: p for p in reader.read(SAMPLE)}
     # The segmentation path reads both sample plates to the grammar, more surely than 0.5^7.
